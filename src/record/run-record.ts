@@ -98,6 +98,8 @@ export interface RunRecord {
   /** energyJ.total / machineEnergyJ.total, 0..1, null when unknown. */
   shareOfMachine: number | null;
   cpuSplitJ: CpuSplitJ | null;
+  /** CPU time the tracked tree used over the run (user + system, all its processes), seconds. */
+  cpuTimeS: number;
   /** CO2e of the attributed energy with PUE and intensity, grams. */
   co2eG: number | null;
   /** CO2e of the machine's energy, grams. */

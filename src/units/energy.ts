@@ -17,14 +17,6 @@ export function joulesToWh(energyJ: number): number {
   return energyJ / J_PER_WH;
 }
 
-/**
- * Emissions in grams CO2e of `energyJ` drawn by IT equipment in a data centre with the
- * given PUE, on a grid of intensity `intensityGPerKWh`.
- */
-export function emissionsG(energyJ: number, intensityGPerKWh: number, pue = 1): number {
-  return joulesToKWh(energyJ) * pue * intensityGPerKWh;
-}
-
 /** Human-readable energy: J below 1 kJ, Wh below 1 kWh, kWh above. */
 export function formatEnergy(energyJ: number | null): string {
   if (energyJ === null) return "unknown";

@@ -1,0 +1,103 @@
+import { parseArgs } from "node:util";
+import type { CliIo } from "../io.js";
+import { splitCommand } from "../split-argv.js";
+import { parseDurationS, parseNumber } from "../parse-values.js";
+import { renderRunSummary } from "../render-run.js";
+import { trackCommand } from "../../api/track.js";
+import { assertWritable, writeFileAtomic } from "../../report/write-file.js";
+import { appendCodeCarbonCsv } from "../../report/codecarbon-csv.js";
+import { WattprintError } from "../../errors.js";
+import { formatPower } from "../../units/energy.js";
+
+export const TRACK_HELP = `Usage: wattprint track [options] -- <command> [args...]
+
+Runs the command, measures the energy of its whole process tree (CPU, GPU, RAM) from
+hardware counters where readable, labelled models otherwise, and prints a summary to
+stderr when it ends. The command's output and exit code pass through untouched.
+
+Options:
+  --region <code>      grid region: ISO country (FR), subdivision (US-CA) or cloud
+                       region (aws:us-east-1, gcp:europe-west1, azure:westeurope)
+  --pue <n>            data-centre PUE (default: the cloud region's, else 1.0)
+  --interval <t>       sampling interval (default 1s; e.g. 500ms, 2s)
+  --out <file>         write the run record as JSON
+  --csv <file>         append a row in CodeCarbon's emissions.csv format
+  --project-name <n>   project_name for --csv (default "wattprint")
+  --no-store           do not save the run in the run store
+  --live               print power every sample to stderr
+  --quiet              no summary
+  -h, --help           this help
+
+Phases: the command can append JSON lines such as {"phase":"epoch 3","event":"start"}
+to the file named by $WATTPRINT_MARKS.`;
+
+const VALUE_OPTIONS = new Set(["region", "pue", "interval", "out", "csv", "project-name"]);
+
+export async function trackCli(argv: string[], io: CliIo): Promise<number> {
+  const { options: optionArgs, command } = splitCommand(argv, VALUE_OPTIONS);
+  const { values } = parseArgs({
+    args: optionArgs,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      region: { type: "string" },
+      pue: { type: "string" },
+      interval: { type: "string" },
+      out: { type: "string" },
+      csv: { type: "string" },
+      "project-name": { type: "string" },
+      "no-store": { type: "boolean" },
+      live: { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout(`${TRACK_HELP}\n`);
+    return 0;
+  }
+  if (command.length === 0) {
+    throw new WattprintError("USAGE", "no command to track", {
+      hint: "put the command after --, for example: wattprint track -- python train.py",
+    });
+  }
+  const intervalS =
+    values.interval === undefined ? undefined : parseDurationS(values.interval, "--interval");
+  const pue =
+    values.pue === undefined
+      ? undefined
+      : parseNumber(
+          values.pue,
+          "--pue",
+          "PUE is a number such as 1.1 (facility energy / IT energy)",
+        );
+  if (values.out !== undefined) assertWritable(values.out, "--out");
+  if (values.csv !== undefined) assertWritable(values.csv, "--csv");
+
+  const { run, exitCode } = await trackCommand(command, {
+    region: values.region,
+    pue,
+    intervalS,
+    store: !values["no-store"],
+    env: io.env,
+    forwardSigint: !io.stdinIsTTY,
+    onSample: values.live
+      ? (sample) =>
+          io.stderr(
+            `wattprint: ${sample.elapsedS.toFixed(1)} s  cpu ${formatPower(sample.attributedPowerW.cpu)}  gpu ${formatPower(sample.attributedPowerW.gpu)}  ram ${formatPower(sample.attributedPowerW.ram)}  (machine cpu ${formatPower(sample.machinePowerW.cpu)})\n`,
+          )
+      : undefined,
+  });
+  if (values.out !== undefined) writeFileAtomic(values.out, `${JSON.stringify(run, null, 2)}\n`);
+  if (values.csv !== undefined) {
+    appendCodeCarbonCsv(values.csv, run, { projectName: values["project-name"] });
+  }
+  if (!values.quiet) {
+    io.stderr(`${renderRunSummary(run)}\n`);
+    if (!values["no-store"])
+      io.stderr(
+        `  saved as run ${run.id.slice(0, 8)} (wattprint runs show ${run.id.slice(0, 8)})\n`,
+      );
+  }
+  return exitCode;
+}

@@ -1,0 +1,88 @@
+import type { CliIo } from "./io.js";
+import { isWattprintError, type ErrorCode } from "../errors.js";
+import { wattprintVersion } from "../version.js";
+
+export const MAIN_HELP = `wattprint — measure, estimate, reduce and prove the energy and carbon of AI work
+
+Usage: wattprint <command> [options]
+
+Commands:
+  track -- <cmd>   run a command and measure its energy and CO2e (any language)
+  runs             list saved runs; runs show <id> shows one
+  doctor           what can be measured here, what cannot and why, and the fix
+  regions          grid regions and their carbon intensity
+
+Run \`wattprint <command> --help\` for a command's options.`;
+
+type CommandModule = (argv: string[], io: CliIo) => Promise<number>;
+
+// Lazy, so `track` never loads what other commands need.
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  track: async () => (await import("./commands/track.js")).trackCli,
+  runs: async () => (await import("./commands/runs.js")).runsCli,
+  doctor: async () => (await import("./commands/doctor.js")).doctorCli,
+  regions: async () => (await import("./commands/regions.js")).regionsCli,
+};
+
+const EXIT_CODES: Record<ErrorCode, number> = {
+  USAGE: 2,
+  UNKNOWN_REGION: 2,
+  BAD_INPUT: 2,
+  NOT_FOUND: 3,
+  OUTPUT_UNWRITABLE: 73,
+  STORE: 74,
+  COMMAND_NOT_FOUND: 127,
+  SENSOR: 1,
+};
+
+/** Runs the CLI; returns the exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+      io.stdout(`${MAIN_HELP}\n`);
+      return name === undefined ? 2 : 0;
+    }
+    if (name === "-v" || name === "--version" || name === "version") {
+      io.stdout(`${wattprintVersion()}\n`);
+      return 0;
+    }
+    const load = COMMANDS[name];
+    if (!load) {
+      io.stderr(
+        `wattprint: unknown command "${name}"\n  hint: commands are ${Object.keys(COMMANDS).join(", ")}; see wattprint --help\n`,
+      );
+      return 2;
+    }
+    return await (
+      await load()
+    )(rest, io);
+  } catch (error) {
+    if (isWattprintError(error)) {
+      io.stderr(`wattprint: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ""}`);
+      return EXIT_CODES[error.code];
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`wattprint: ${(error as Error).message}\n  hint: see wattprint ${name} --help\n`);
+      return 2;
+    }
+    io.stderr(
+      `wattprint: internal error: ${(error as Error)?.message ?? String(error)}\n  hint: this is a bug; rerun with WATTPRINT_DEBUG=1 for details and report it\n`,
+    );
+    if (io.env.WATTPRINT_DEBUG) io.stderr(`${(error as Error)?.stack ?? ""}\n`);
+    return 1;
+  }
+}
+
+/** The process entry: binds the real process to the CLI. */
+export async function main(): Promise<void> {
+  const io: CliIo = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+  };
+  process.exitCode = await runCli(process.argv.slice(2), io);
+}
