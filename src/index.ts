@@ -23,5 +23,10 @@ export type {
   Method,
 } from "./sensors/sensor.js";
 export { WattprintError, type ErrorCode } from "./errors.js";
-export { resolveRegion, type ResolvedRegion } from "./grid/regions.js";
+export {
+  resolveRegion,
+  listRegions,
+  worldAverageRegion,
+  type ResolvedRegion,
+} from "./grid/regions.js";
 export { RunStore } from "./store/run-store.js";

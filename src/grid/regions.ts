@@ -61,6 +61,8 @@ export interface RegionResolver {
   worldAverage(): ResolvedRegion;
   list(kind?: RegionKind): ResolvedRegion[];
   suggest(input: string, limit?: number): string[];
+  /** ISO 3166-1 alpha-3 of an alpha-2 country code ("FR" → "FRA"); null when unknown. */
+  countryIso3(iso2: string): string | null;
 }
 
 /**
@@ -112,6 +114,11 @@ export function listRegions(kind?: RegionKind): ResolvedRegion[] {
   return defaultResolver().list(kind);
 }
 
+/** ISO 3166-1 alpha-3 of an alpha-2 country code ("FR" → "FRA"); null when unknown. */
+export function countryIso3(iso2: string): string | null {
+  return defaultResolver().countryIso3(iso2);
+}
+
 /** Up to `limit` (default 3) region codes close to `input`, best first. */
 export function suggestRegions(input: string, limit = 3): string[] {
   return defaultResolver().suggest(input, limit);
@@ -143,6 +150,7 @@ export function createRegionResolver(options: RegionResolverOptions = {}): Regio
         .list(kind)
         .map((region) => ({ ...region })),
     suggest: (input, limit = 3) => load().suggest(input, limit),
+    countryIso3: (iso2) => load().countryIso3(iso2),
   };
 }
 
@@ -358,6 +366,10 @@ class RegionTable {
   private readonly entries: Entry[] = [];
   private readonly byCode = new Map<string, Entry>();
   private readonly countriesByIso2 = new Map<string, CountryRow>();
+
+  countryIso3(iso2: string): string | null {
+    return this.countriesByIso2.get(iso2.toUpperCase())?.iso3 ?? null;
+  }
   private readonly built = new Map<Entry, ResolvedRegion>();
   private readonly building = new Set<Entry>();
   private byName: Map<string, Entry> | undefined;

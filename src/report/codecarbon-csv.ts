@@ -1,3 +1,4 @@
+import { countryIso3 } from "../grid/regions.js";
 import { closeSync, openSync, readSync, statSync, writeFileSync } from "node:fs";
 import { WattprintError, describeError } from "../errors.js";
 import type { RunRecord } from "../record/run-record.js";
@@ -63,8 +64,8 @@ export interface CodeCarbonCsvOptions {
   /** experiment_id; default empty. */
   experimentId?: string;
   /**
-   * country_iso_code, which CodeCarbon fills with the ISO 3166-1 alpha-3 code ("FRA").
-   * wattprint's regions carry alpha-2 codes, so it stays empty unless given here.
+   * country_iso_code, which CodeCarbon fills with the ISO 3166-1 alpha-3 code ("FRA");
+   * default: the alpha-3 code of the run's country, from the region table.
    */
   countryIsoCode?: string;
 }
@@ -215,7 +216,9 @@ function codeCarbonRow(
     ram_energy: kWhWithPue(record.energyJ.ram),
     energy_consumed: kWhWithPue(record.energyJ.total),
     country_name: place.countryName,
-    country_iso_code: options.countryIsoCode ?? null,
+    country_iso_code:
+      options.countryIsoCode ??
+      (place.countryIso2 === null ? null : countryIso3(place.countryIso2)),
     region: place.region,
     cloud_provider: place.cloudProvider,
     cloud_region: place.cloudRegion,
@@ -254,6 +257,7 @@ function formatLocalTimestamp(timeMs: number): string | null {
 
 interface Place {
   countryName: string | null;
+  countryIso2: string | null;
   region: string | null;
   cloudProvider: string | null;
   cloudRegion: string | null;
@@ -261,7 +265,13 @@ interface Place {
 
 function describePlace(record: RunRecord): Place {
   const cloud = CLOUD_REGION.exec(record.region);
-  const place: Place = { countryName: null, region: null, cloudProvider: null, cloudRegion: null };
+  const place: Place = {
+    countryName: null,
+    countryIso2: null,
+    region: null,
+    cloudProvider: null,
+    cloudRegion: null,
+  };
   if (cloud?.[1] !== undefined && cloud[2] !== undefined) {
     place.cloudProvider = cloud[1];
     place.cloudRegion = cloud[2];
@@ -271,6 +281,7 @@ function describePlace(record: RunRecord): Place {
   const match = /^([A-Z]{2})(?:-|$)/.exec(code);
   if (match?.[1] === undefined) return place;
   place.countryName = countryName(match[1]);
+  place.countryIso2 = match[1];
   if (place.cloudProvider === null && code.length > 2) place.region = code;
   return place;
 }

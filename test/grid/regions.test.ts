@@ -388,8 +388,7 @@ describe("balancing-authority figures come from the raw EIA-930 data", () => {
         ],
         { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
       );
-      expect(result.stderr).toBe("");
-      expect(result.status).toBe(0);
+      expect(result.status, result.stderr).toBe(0);
     },
   );
 });

@@ -99,7 +99,7 @@ describe(`appendCodeCarbonCsv (CodeCarbon ${CODECARBON_CSV_VERSION} columns)`, (
     expect(Number(row.ram_energy)).toBeCloseTo((1000 * 1.2) / 3.6e6, 12);
     expect(Number(row.energy_consumed)).toBeCloseTo((9000 * 1.2) / 3.6e6, 12);
     expect(row.country_name).toBe("France");
-    expect(row.country_iso_code).toBe("");
+    expect(row.country_iso_code).toBe("FRA");
     expect(row.region).toBe("");
     expect(row.cloud_provider).toBe("");
     expect(row.on_cloud).toBe("N");
@@ -243,7 +243,12 @@ describe(`appendCodeCarbonCsv (CodeCarbon ${CODECARBON_CSV_VERSION} columns)`, (
       country_iso_code: "FRA",
       region: "",
     });
-    expect(state).toMatchObject({ on_cloud: "N", country_name: "United States", region: "US-CA" });
+    expect(state).toMatchObject({
+      on_cloud: "N",
+      country_name: "United States",
+      country_iso_code: "USA",
+      region: "US-CA",
+    });
   });
 
   it("reports a directory that does not exist as unwritable", () => {
