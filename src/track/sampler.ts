@@ -83,6 +83,8 @@ interface MachineState {
 }
 
 const COMPONENTS: readonly Component[] = ["cpu", "gpu", "ram"];
+/** Shortest interval a phase boundary may cut, seconds. */
+const MIN_BOUNDARY_GAP_S = 0.05;
 
 /**
  * Samples sensors and the process tree at a fixed interval, integrates energy per channel,
@@ -160,7 +162,10 @@ export class Sampler {
       this.reapedBaselineS = readSelfReapedChildrenCpuS(this.options.procRoot);
     }
     this.toSink((sink) => sink.begin(this.buildRecord()));
-    this.marks?.watch((marks) => this.applyMarks(marks));
+    this.marks?.watch((marks) => {
+      this.applyMarks(marks);
+      this.sampleAtBoundary();
+    });
     await this.runSample();
     this.schedule();
   }
@@ -173,7 +178,11 @@ export class Sampler {
   phase<T>(name: string, body: () => T): T;
   phase<T>(name: string, body?: () => T): T | (() => void) {
     this.phasesTimeline.start(name, this.elapsedS());
-    const end = () => this.phasesTimeline.end(name, this.elapsedS());
+    this.sampleAtBoundary();
+    const end = () => {
+      this.phasesTimeline.end(name, this.elapsedS());
+      this.sampleAtBoundary();
+    };
     if (body === undefined) return end;
     let result: T;
     try {
@@ -191,6 +200,7 @@ export class Sampler {
 
   endPhase(name: string): void {
     this.phasesTimeline.end(name, this.elapsedS());
+    this.sampleAtBoundary();
   }
 
   /** Sets the tracked root once it is known (a command spawned after the sampler was made). */
@@ -225,6 +235,22 @@ export class Sampler {
   /** The record as it stands now (status "running" until stopped). */
   snapshot(): RunRecord {
     return this.buildRecord();
+  }
+
+  /**
+   * A phase started or ended: sample now, so the boundary falls between two intervals and
+   * each phase gets the energy of its own time, not a share of an even spread. At most one
+   * extra sample per MIN_BOUNDARY_GAP_S; faster marks fall back to the even spread.
+   */
+  private sampleAtBoundary(): void {
+    if (this.stopped || this.inFlight !== null || this.previous === null) return;
+    if (this.elapsedS() - this.previous.timeS < MIN_BOUNDARY_GAP_S) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.inFlight = this.runSample().finally(() => {
+      this.inFlight = null;
+      this.schedule();
+    });
   }
 
   private schedule(): void {
