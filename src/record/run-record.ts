@@ -24,8 +24,10 @@ export interface SourceRecord {
   label: string;
   /** How the machine's energy on this channel was shared with the tracked tree. */
   attribution: string;
-  /** Machine energy read on this channel over the run, joules (null: never read). */
+  /** Machine energy read on this channel over the intervals it counted in, joules (null: never read). */
   machineEnergyJ: number | null;
+  /** The part of `machineEnergyJ` attributed to the tracked tree, joules. */
+  attributedEnergyJ: number | null;
   notes: string[];
 }
 

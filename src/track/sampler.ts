@@ -103,7 +103,8 @@ export class Sampler {
   private readonly warnings: string[] = [];
   private readonly machineJ: ComponentJ = { cpu: null, gpu: null, ram: null };
   private readonly attributedJ: ComponentJ = { cpu: null, gpu: null, ram: null };
-  private readonly channelAttributedJ = new Map<string, number>();
+  /** Energy per channel over the intervals in which it counted: machine and attributed. */
+  private readonly channelJ = new Map<string, { machineJ: number; attributedJ: number }>();
   private readonly channelAttribution = new Map<string, Set<string>>();
   private readonly fallbackActive = new Set<Component>();
   /** Channels whose energy counts in the run (primary ones, or a model standing in). */
@@ -327,11 +328,15 @@ export class Sampler {
     }
     this.cpuIdleJ += attribution.cpuIdleJ;
     this.cpuOtherJ += attribution.cpuOtherProcessesJ;
+    for (const interval of channelIntervals) {
+      const share = attribution.channels.get(interval.info.id);
+      if (interval.energyJ === null || share === undefined) continue;
+      const totals = this.channelJ.get(interval.info.id) ?? { machineJ: 0, attributedJ: 0 };
+      totals.machineJ += interval.energyJ;
+      totals.attributedJ += share.attributedJ;
+      this.channelJ.set(interval.info.id, totals);
+    }
     for (const [channelId, share] of attribution.channels) {
-      this.channelAttributedJ.set(
-        channelId,
-        (this.channelAttributedJ.get(channelId) ?? 0) + share.attributedJ,
-      );
       const methods = this.channelAttribution.get(channelId) ?? new Set<string>();
       methods.add(share.attribution);
       this.channelAttribution.set(channelId, methods);
@@ -475,7 +480,8 @@ export class Sampler {
       source: i.channel.source,
       label: i.channel.label,
       attribution: [...(this.channelAttribution.get(i.channel.id) ?? [])].join("; ") || "none yet",
-      machineEnergyJ: i.totalJ,
+      machineEnergyJ: this.channelJ.get(i.channel.id)?.machineJ ?? null,
+      attributedEnergyJ: this.channelJ.get(i.channel.id)?.attributedJ ?? null,
       notes: i.channel.notes ?? [],
     }));
     const warnings = [

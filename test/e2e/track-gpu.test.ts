@@ -76,6 +76,8 @@ describe("wattprint track with NVIDIA GPUs through nvidia-smi", () => {
     expect(run.machineEnergyJ.gpu).toBeLessThan(350 * spanS * 1.1);
     const [gpu0, gpu1] = run.sources.filter((s) => s.component === "gpu");
     expect(gpu1?.attribution).toMatch(/not attributed: no tracked process/);
+    expect(gpu1?.attributedEnergyJ).toBe(0);
+    expect(gpu0?.attributedEnergyJ).toBeCloseTo(run.energyJ.gpu ?? -1, 9);
     expect(gpu0?.attribution).toMatch(/only tracked processes/);
     // Attributed: GPU 0 from when the program registered, nothing of GPU 1.
     expect(run.energyJ.gpu).toBeGreaterThan(0);

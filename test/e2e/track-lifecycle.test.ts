@@ -23,10 +23,9 @@ describe("phases from any language through the marks file", () => {
     ].join("; ");
     // At the default 1 s interval: phase boundaries must cut intervals, not share an even spread.
     const out = join(dir.path, "phases.json");
-    const result = await runCli(
-      ["track", "--no-store", "--out", out, "--", "sh", "-c", script],
-      { env: env() },
-    );
+    const result = await runCli(["track", "--no-store", "--out", out, "--", "sh", "-c", script], {
+      env: env(),
+    });
     expect(result.code).toBe(0);
     const run = JSON.parse(readFileSync(out, "utf8")) as RunRecord;
     expect(run.phases.map((p) => p.name)).toEqual(["prepare", "train"]);
@@ -36,7 +35,8 @@ describe("phases from any language through the marks file", () => {
     expect(seconds(prepare)).toBeGreaterThan(0.4);
     expect(seconds(prepare)).toBeLessThan(0.9);
     expect(seconds(train)).toBeGreaterThan(0.9);
-    const meanPowerW = (p: RunRecord["phases"][number] | undefined) => (p?.energyJ.cpu ?? NaN) / seconds(p);
+    const meanPowerW = (p: RunRecord["phases"][number] | undefined) =>
+      (p?.energyJ.cpu ?? NaN) / seconds(p);
     // `sleep` uses next to no CPU; the busy loop keeps a core busy.
     expect(meanPowerW(prepare)).toBeLessThan(0.3 * meanPowerW(train));
     expect((prepare?.energyJ.total ?? 0) + (train?.energyJ.total ?? 0)).toBeLessThanOrEqual(
