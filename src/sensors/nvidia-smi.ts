@@ -272,7 +272,13 @@ function describeFailure(
   stderr: string,
 ): { missing: boolean; message: string } {
   if (error.code === "ENOENT") return { missing: true, message: `${command} not found` };
-  if (error.code === "EACCES") return { missing: false, message: `${command} is not executable` };
+  if (error.code === "EACCES") {
+    // A PATH search that meets an unreadable directory also ends in EACCES.
+    if (!command.includes("/")) {
+      return { missing: true, message: `${command} not found on PATH (or not executable)` };
+    }
+    return { missing: false, message: `${command} is not executable` };
+  }
   if (error.killed === true) {
     return { missing: false, message: `${command} did not answer within ${timeoutMs} ms` };
   }
