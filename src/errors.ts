@@ -11,7 +11,8 @@ export type ErrorCode =
   | "NOT_FOUND" // a run id or file that does not exist
   | "COMMAND_NOT_FOUND" // the tracked command could not be started
   | "STORE" // the run store could not be opened or written
-  | "SENSOR"; // a sensor failed in a way that cannot fall back
+  | "SENSOR" // a sensor failed in a way that cannot fall back
+  | "PROVIDER"; // a live carbon-intensity provider failed (auth, rate limit, timeout, bad answer)
 
 export class WattprintError extends Error {
   readonly code: ErrorCode;

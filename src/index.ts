@@ -30,3 +30,34 @@ export {
   type ResolvedRegion,
 } from "./grid/regions.js";
 export { RunStore } from "./store/run-store.js";
+export {
+  getIntensity,
+  getIntensitySeries,
+  type IntensityOptions,
+  type IntensityAtResult,
+  type IntensitySeriesResult,
+} from "./grid/intensity.js";
+export {
+  makeSeries,
+  intensityAt,
+  averageIntensity,
+  sliceSeries,
+  type IntensitySeries,
+  type IntensityPoint,
+  type IntensitySignal,
+} from "./grid/series.js";
+export { loadIntensityFile } from "./grid/series-files.js";
+export { createProvider, PROVIDER_NAMES } from "./grid/providers/registry.js";
+export type { IntensityProvider, ProviderOptions } from "./grid/providers/provider.js";
+export {
+  estimateTraining,
+  type TrainingInput,
+  type TrainingEstimate,
+} from "./estimate/training.js";
+export {
+  estimateInference,
+  type InferenceInput,
+  type InferenceEstimate,
+} from "./estimate/inference.js";
+export { compareTraining, compareInference } from "./estimate/compare.js";
+export { resolveAccelerator, listAccelerators } from "./hardware/accelerators.js";

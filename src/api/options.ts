@@ -9,6 +9,8 @@ import { defaultStorePath } from "../store/default-path.js";
 import type { RunSink } from "../track/sampler.js";
 import { prepareRun, type RunSetup } from "../track/setup.js";
 import { WattprintError } from "../errors.js";
+import type { IntensitySeries } from "../grid/series.js";
+import type { ProviderOptions } from "../grid/providers/provider.js";
 
 /** Options shared by every way of tracking. */
 export interface TrackOptions {
@@ -16,6 +18,18 @@ export interface TrackOptions {
   region?: string;
   /** Data-centre PUE; default the cloud region's published PUE, else 1.0. */
   pue?: number;
+  /**
+   * An hourly (or finer) carbon-intensity series to use interval by interval instead of
+   * the annual average (from `loadIntensityFile`); intervals it does not cover fall back to
+   * the annual average, and the run says how much energy did.
+   */
+  intensitySeries?: IntensitySeries;
+  /**
+   * A live provider asked, when the run ends, for the intensity over the run
+   * (electricitymaps, watttime, uk-carbon-intensity, carbon-aware-sdk); on failure the
+   * annual average stands, with the provider's error in `warnings`.
+   */
+  intensityProvider?: { name: string; options: ProviderOptions; zone?: string };
   /** Seconds between samples; default 1. */
   intervalS?: number;
   /** Save the run in the run store: true (default) for the default store, a path for another, false for none. */
@@ -62,6 +76,43 @@ export async function resolveTrackOptions(options: TrackOptions): Promise<Resolv
     },
     settings.procRoot,
   );
+  if (options.intensitySeries) {
+    setup.carbon.series = options.intensitySeries;
+    if (options.intensitySeries.signal === "marginal") {
+      setup.plan.warnings.push(
+        `the intensity series is a marginal signal (${options.intensitySeries.source}): the CO2e is consequential, not the location-based (average) accounting figure; intervals outside it use the annual average`,
+      );
+    }
+    setup.plan.warnings.push(
+      ...options.intensitySeries.warnings.map((w) => `intensity series: ${w}`),
+    );
+  }
+  const provider = options.intensityProvider;
+  if (provider) {
+    if (options.intensitySeries) {
+      throw new WattprintError(
+        "USAGE",
+        "an intensity file and a live intensity source cannot be used together",
+        {
+          hint: "pick one: --intensity-file or --intensity-source",
+        },
+      );
+    }
+    // Built now so a missing key or URL fails before the command runs; loaded only when asked.
+    const { createProvider } = await import("../grid/providers/registry.js");
+    createProvider(provider.name, provider.options);
+    const region = setup.carbon.region;
+    setup.carbon.seriesForRun = async (fromMs, toMs) => {
+      const { getIntensitySeries } = await import("../grid/intensity.js");
+      const result = await getIntensitySeries(region, fromMs, toMs, {
+        source: provider.name,
+        providerOptions: provider.options,
+        zone: provider.zone,
+      });
+      const warnings = result.warnings.map((w) => `intensity source ${provider.name}: ${w}`);
+      return { series: result.origin === "provider" ? result.series : null, warnings };
+    };
+  }
   const storeOption = options.store ?? true;
   const store =
     storeOption === false

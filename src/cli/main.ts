@@ -10,7 +10,9 @@ Commands:
   track -- <cmd>   run a command and measure its energy and CO2e (any language)
   runs             list saved runs; runs show <id> shows one
   doctor           what can be measured here, what cannot and why, and the fix
-  regions          grid regions and their carbon intensity
+  regions          grid regions and their annual carbon intensity
+  intensity        grid intensity now, at a time or over a range (files, providers)
+  estimate         training and inference footprints before running (energy, CO2e, embodied)
 
 Run \`wattprint <command> --help\` for a command's options.`;
 
@@ -22,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   runs: async () => (await import("./commands/runs.js")).runsCli,
   doctor: async () => (await import("./commands/doctor.js")).doctorCli,
   regions: async () => (await import("./commands/regions.js")).regionsCli,
+  intensity: async () => (await import("./commands/intensity.js")).intensityCli,
+  estimate: async () => (await import("./commands/estimate.js")).estimateCli,
 };
 
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -33,6 +37,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   STORE: 74,
   COMMAND_NOT_FOUND: 127,
   SENSOR: 1,
+  PROVIDER: 69,
 };
 
 /** Runs the CLI; returns the exit code. Never throws. */

@@ -23,3 +23,16 @@ export function parseNumber(text: string, flag: string, hint: string): number {
   }
   return value;
 }
+
+/** Parses "now" or an ISO 8601 time with an explicit offset into epoch ms. */
+export function parseTimeMs(text: string, flag: string): number {
+  if (text.trim().toLowerCase() === "now") return Date.now();
+  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim());
+  const ms = Date.parse(text);
+  if (!hasOffset || Number.isNaN(ms)) {
+    throw new WattprintError("USAGE", `invalid ${flag} "${text}"`, {
+      hint: "give an ISO 8601 time with an offset, for example 2022-07-01T12:00:00Z, or now",
+    });
+  }
+  return ms;
+}

@@ -32,8 +32,12 @@ export function renderRunSummary(run: RunRecord): string {
   lines.push(
     `${label("machine")}${formatEnergy(run.machineEnergyJ.total)}   (this run: ${percent(run.shareOfMachine)}${machineExtra})`,
   );
+  const series = run.intensitySource.series;
+  const intensityFrom = series
+    ? `${series.signal} series ${series.source}${series.coveredEnergyShare !== null && series.coveredEnergyShare < 0.999 ? `, ${trimNumber(series.coveredEnergyShare * 100)}% covered, rest ${run.intensitySource.source}` : ""}`
+    : run.intensitySource.source;
   lines.push(
-    `${label("CO2e")}${formatCo2e(run.co2eG)}   (${run.region}: ${trimNumber(run.intensityGPerKWh)} gCO2e/kWh, ${run.intensitySource.source}; PUE ${trimNumber(run.pue)})`,
+    `${label("CO2e")}${formatCo2e(run.co2eG)}   (${run.region}: ${trimNumber(run.intensityGPerKWh)} gCO2e/kWh, ${intensityFrom}; PUE ${trimNumber(run.pue)})`,
   );
   for (const source of run.sources) {
     lines.push(

@@ -40,3 +40,41 @@ export function settingsFromEnvironment(env: Environment): EnvironmentSettings {
     pue: nonEmpty("WATTPRINT_PUE"),
   };
 }
+
+/** Options for the live intensity providers: keys and URLs from the environment, cache under WATTPRINT_HOME. */
+export interface ProviderSettings {
+  baseUrl?: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  cacheDir: string;
+}
+
+/**
+ * Keys and endpoints of live providers (opt-in):
+ * WATTPRINT_ELECTRICITYMAPS_TOKEN, WATTPRINT_WATTTIME_USERNAME / _PASSWORD,
+ * WATTPRINT_CARBON_AWARE_SDK_URL, and WATTPRINT_<PROVIDER>_URL to point any of them
+ * elsewhere (a proxy, or a test server).
+ */
+export function providerSettingsFromEnvironment(
+  provider: string,
+  env: Environment,
+): ProviderSettings {
+  const value = (name: string) => {
+    const text = env[name];
+    return text === undefined || text.trim() === "" ? undefined : text.trim();
+  };
+  const key = provider.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const settings: ProviderSettings = {
+    cacheDir: join(settingsFromEnvironment(env).home, "cache"),
+  };
+  const baseUrl = value(`WATTPRINT_${key}_URL`);
+  if (baseUrl !== undefined) settings.baseUrl = baseUrl;
+  const apiKey = value(`WATTPRINT_${key}_TOKEN`);
+  if (apiKey !== undefined) settings.apiKey = apiKey;
+  const username = value(`WATTPRINT_${key}_USERNAME`);
+  if (username !== undefined) settings.username = username;
+  const password = value(`WATTPRINT_${key}_PASSWORD`);
+  if (password !== undefined) settings.password = password;
+  return settings;
+}

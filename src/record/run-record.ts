@@ -77,6 +77,18 @@ export interface IntensitySource {
   signal: "average" | "marginal";
   /** True when the region was not given and a default was used. */
   fallback: boolean;
+  /**
+   * The time series that gave the intensity interval by interval, when one was used (a
+   * trace file or a live provider); null when the annual average applied throughout.
+   * `coveredEnergyShare`: the share of the run's energy the series covered (the rest was
+   * counted at the annual average, with a warning).
+   */
+  series?: {
+    source: string;
+    zone: string;
+    signal: "average" | "marginal";
+    coveredEnergyShare: number | null;
+  } | null;
 }
 
 /** The record of one tracked run, as saved in the store and written by `--out`. */
@@ -107,6 +119,7 @@ export interface RunRecord {
   /** CO2e of the machine's energy, grams. */
   machineCo2eG: number | null;
   region: string;
+  /** The intensity the run's CO2e works out at: energy-weighted over its intervals, gCO2e/kWh. */
   intensityGPerKWh: number;
   intensitySource: IntensitySource;
   pue: number;
@@ -150,6 +163,8 @@ export interface TimelineSample {
   treeProcesses: number;
   /** Share of the machine's busy CPU time used by the tree in this interval, 0..1. */
   treeCpuShare: number | null;
+  /** Grid intensity used for the interval, gCO2e/kWh (annual average unless a series covered it). */
+  intensityGPerKWh: number;
   /** Phases open during the interval. */
   phases: string[];
 }

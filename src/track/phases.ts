@@ -6,6 +6,7 @@ interface Phase {
   startS: number;
   endS: number | null;
   energyJ: ComponentJ;
+  co2eG: number | null;
 }
 
 /**
@@ -27,6 +28,7 @@ export class PhaseTimeline {
       startS: atS,
       endS: null,
       energyJ: { cpu: null, gpu: null, ram: null },
+      co2eG: null,
     });
   }
 
@@ -44,8 +46,11 @@ export class PhaseTimeline {
     return this.phases.filter((p) => overlapS(p, fromS, toS) > 0).map((p) => p.name);
   }
 
-  /** Shares the attributed energy of the interval [fromS, toS] among the phases covering it. */
-  allocate(fromS: number, toS: number, energyJ: ComponentJ): void {
+  /**
+   * Shares the attributed energy of the interval [fromS, toS], and the emissions booked
+   * for it, among the phases covering it.
+   */
+  allocate(fromS: number, toS: number, energyJ: ComponentJ, co2eG: number | null): void {
     const spanS = toS - fromS;
     if (!(spanS > 0)) return;
     for (const phase of this.phases) {
@@ -55,6 +60,20 @@ export class PhaseTimeline {
         const value = energyJ[component];
         if (value === null) continue;
         phase.energyJ[component] = (phase.energyJ[component] ?? 0) + value * fraction;
+      }
+      if (co2eG !== null) phase.co2eG = (phase.co2eG ?? 0) + co2eG * fraction;
+    }
+  }
+
+  /** Re-shares emissions after they were re-booked (a time series that arrived late). */
+  reallocateCo2(intervals: readonly { fromS: number; toS: number; co2eG: number | null }[]): void {
+    for (const phase of this.phases) phase.co2eG = null;
+    for (const { fromS, toS, co2eG } of intervals) {
+      const spanS = toS - fromS;
+      if (!(spanS > 0) || co2eG === null) continue;
+      for (const phase of this.phases) {
+        const fraction = overlapS(phase, fromS, toS) / spanS;
+        if (fraction > 0) phase.co2eG = (phase.co2eG ?? 0) + co2eG * fraction;
       }
     }
   }
@@ -69,10 +88,7 @@ export class PhaseTimeline {
     );
   }
 
-  records(
-    toIso: (atS: number) => string,
-    co2eOf: (energyJ: number) => number | null,
-  ): PhaseRecord[] {
+  records(toIso: (atS: number) => string): PhaseRecord[] {
     return this.phases.map((phase) => {
       const energyJ = breakdown(phase.energyJ);
       return {
@@ -80,7 +96,7 @@ export class PhaseTimeline {
         startedAt: toIso(phase.startS),
         endedAt: phase.endS === null ? null : toIso(phase.endS),
         energyJ,
-        co2eG: energyJ.total === null ? null : co2eOf(energyJ.total),
+        co2eG: energyJ.total === null ? null : phase.co2eG,
       };
     });
   }

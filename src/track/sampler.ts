@@ -11,7 +11,8 @@ import type {
 } from "../record/run-record.js";
 import { RUN_RECORD_SCHEMA_VERSION } from "../record/run-record.js";
 import type { ChannelInfo, ChannelReading, Component, Sensor } from "../sensors/sensor.js";
-import { operationalCo2eG } from "../carbon/operational.js";
+import { EmissionsLedger } from "../carbon/emissions-ledger.js";
+import type { IntensitySeries } from "../grid/series.js";
 import { ChannelIntegrator } from "./channel-integrator.js";
 import { attributeInterval, type ChannelInterval, type ComponentJ } from "./attribution.js";
 import { PhaseTimeline, breakdown } from "./phases.js";
@@ -44,10 +45,21 @@ export interface SensorPlan {
 
 export interface SamplerCarbon {
   region: string;
+  /** The region's annual average: used wherever no time series covers an interval. */
   intensityGPerKWh: number;
   intensitySource: IntensitySource;
   pue: number;
   pueSource: string;
+  /** An hourly (or finer) intensity series known before the run (a trace file). */
+  series?: IntensitySeries | null;
+  /**
+   * Fetches a series covering the run once it ends (a live provider's history); null when
+   * none could be had. Its warnings are added to the run's.
+   */
+  seriesForRun?: (
+    fromMs: number,
+    toMs: number,
+  ) => Promise<{ series: IntensitySeries | null; warnings: string[] }>;
 }
 
 export interface SamplerOptions {
@@ -109,6 +121,7 @@ export class Sampler {
   private readonly fallbackActive = new Set<Component>();
   /** Channels whose energy counts in the run (primary ones, or a model standing in). */
   private readonly contributing = new Set<string>();
+  private readonly ledger: EmissionsLedger;
   private cpuIdleJ = 0;
   private cpuOtherJ = 0;
   private startWallMs = 0;
@@ -147,6 +160,11 @@ export class Sampler {
       }
     }
     this.warnings.push(...options.plan.warnings);
+    this.ledger = new EmissionsLedger(
+      options.carbon.intensityGPerKWh,
+      options.carbon.pue,
+      options.carbon.series ?? null,
+    );
     this.marks = options.marksPath ? new MarksFileReader(options.marksPath) : null;
   }
 
@@ -225,12 +243,40 @@ export class Sampler {
     this.marks?.unwatch();
     this.endedAtS = this.elapsedS();
     this.phasesTimeline.closeAll(this.endedAtS);
+    await this.fetchSeriesForRun();
     this.status = options.status ?? "completed";
     this.exitCode = options.exitCode ?? null;
     this.signal = options.signal ?? null;
     await Promise.all(this.allSensors().map(async ({ sensor }) => sensor.close?.()));
     this.toSink((sink) => sink.finish(this.buildRecord()));
     return this.buildRecord();
+  }
+
+  /** Asks for a series covering the whole run (a live provider) and re-books emissions with it. */
+  private async fetchSeriesForRun(): Promise<void> {
+    const fetch = this.options.carbon.seriesForRun;
+    if (!fetch) return;
+    try {
+      const { series, warnings } = await fetch(this.startWallMs, this.wallMs(this.endedAtS ?? 0));
+      this.warnings.push(...warnings);
+      if (series === null) return;
+      this.ledger.setSeries(series);
+      this.phasesTimeline.reallocateCo2(
+        this.ledger.slices.map((slice) => ({
+          fromS: (slice.fromMs - this.startWallMs) / 1000,
+          toS: (slice.toMs - this.startWallMs) / 1000,
+          co2eG: slice.co2eG,
+        })),
+      );
+    } catch (error) {
+      this.warnings.push(
+        `intensity series for the run could not be had (${(error as Error).message}); the annual average stands in`,
+      );
+    }
+  }
+
+  private wallMs(atS: number): number {
+    return this.startWallMs + atS * 1000;
   }
 
   /** The record as it stands now (status "running" until stopped). */
@@ -342,7 +388,13 @@ export class Sampler {
       this.channelAttribution.set(channelId, methods);
     }
     const phaseNames = this.phasesTimeline.activeBetween(previous.timeS, nowS);
-    this.phasesTimeline.allocate(previous.timeS, nowS, attribution.attributedJ);
+    const booked = this.ledger.add(
+      this.wallMs(previous.timeS),
+      this.wallMs(nowS),
+      breakdown(attribution.attributedJ).total,
+      breakdown(attribution.machineJ).total,
+    );
+    this.phasesTimeline.allocate(previous.timeS, nowS, attribution.attributedJ, booked.co2eG);
 
     const sample: TimelineSample = {
       seq: this.samples,
@@ -356,6 +408,7 @@ export class Sampler {
       ),
       treeProcesses: tree.pids.length,
       treeCpuShare: attribution.treeCpuShare,
+      intensityGPerKWh: booked.intensityGPerKWh,
       phases: phaseNames,
     };
     this.samples += 1;
@@ -464,12 +517,29 @@ export class Sampler {
     if (!this.warnings.includes(message)) this.warnings.push(message);
   }
 
+  /** Where the run's intensity came from: the annual figure, or a series and how much it covered. */
+  private intensitySource(): IntensitySource {
+    const base = this.options.carbon.intensitySource;
+    const series = this.ledger.timeSeries;
+    if (series === null) return { ...base, series: null };
+    const energyJ = this.ledger.slices.reduce((sum, s) => sum + (s.attributedJ ?? 0), 0);
+    const outsideJ = this.ledger.energyOutsideSeriesJ();
+    return {
+      ...base,
+      series: {
+        source: series.source,
+        zone: series.zone,
+        signal: series.signal,
+        coveredEnergyShare: energyJ > 0 ? 1 - outsideJ / energyJ : null,
+      },
+    };
+  }
+
   private buildRecord(): RunRecord {
     const { carbon, plan } = this.options;
     const nowS = this.endedAtS ?? (this.startMonoMs === 0 ? 0 : this.elapsedS());
     const energyJ = breakdown(this.attributedJ);
     const machineEnergyJ = breakdown(this.machineJ);
-    const co2eOf = (j: number) => operationalCo2eG(j, carbon);
     const toIso = (atS: number) => new Date(this.startWallMs + atS * 1000).toISOString();
     const usedChannels = [...this.integrators.values()].filter((i) =>
       this.contributing.has(i.channel.id),
@@ -497,6 +567,13 @@ export class Sampler {
           `${integrator.channel.source}: ${integrator.failedReads} of ${integrator.failedReads + integrator.goodReads} reads failed (last: ${integrator.lastError}); gaps bridged by the next good read`,
         );
       }
+    }
+    const intensitySource = this.intensitySource();
+    const covered = intensitySource.series?.coveredEnergyShare;
+    if (covered !== undefined && covered !== null && covered < 0.999) {
+      warnings.push(
+        `${Math.round((1 - covered) * 100)}% of the run's energy fell outside the intensity series (${intensitySource.series?.source}); counted at the annual average (${carbon.intensityGPerKWh} gCO2e/kWh, ${carbon.intensitySource.source})`,
+      );
     }
     const cpuSplitJ: CpuSplitJ | null =
       this.machineJ.cpu === null
@@ -527,16 +604,16 @@ export class Sampler {
           : null,
       cpuSplitJ,
       cpuTimeS: this.previous === null ? 0 : this.previous.treeCpuS - (this.treeCpuBaselineS ?? 0),
-      co2eG: energyJ.total === null ? null : co2eOf(energyJ.total),
-      machineCo2eG: machineEnergyJ.total === null ? null : co2eOf(machineEnergyJ.total),
+      co2eG: energyJ.total === null ? null : this.ledger.co2eG,
+      machineCo2eG: machineEnergyJ.total === null ? null : this.ledger.machineCo2eG,
       region: carbon.region,
-      intensityGPerKWh: carbon.intensityGPerKWh,
-      intensitySource: carbon.intensitySource,
+      intensityGPerKWh: this.ledger.meanIntensityGPerKWh(),
+      intensitySource,
       pue: carbon.pue,
       pueSource: carbon.pueSource,
       sources,
       unmeasured: plan.unmeasured,
-      phases: this.phasesTimeline.records(toIso, co2eOf),
+      phases: this.phasesTimeline.records(toIso),
       warnings,
       sampling: {
         intervalS: this.options.intervalS,

@@ -20,6 +20,20 @@ export interface CommandRunOptions {
   forwardSigint: boolean;
   stdio?: "inherit" | "ignore" | "pipe";
   cwd?: string;
+  /**
+   * Start the command in a process group (and session) of its own, whose id is its pid, so
+   * that the caller can pause and resume the whole tree with `process.kill(-pid, "SIGSTOP")`
+   * and `"SIGCONT"` without stopping wattprint. Signals received are then forwarded to the
+   * whole group (SIGINT too: the terminal no longer delivers it), each followed by SIGCONT
+   * so that a paused command acts on it, and the command's stdin is not inherited ("ignore")
+   * since it is no longer in the terminal's foreground. Default false.
+   */
+  detached?: boolean;
+  /**
+   * Aborting ends the command as a stop from outside would: SIGTERM (to its group, then
+   * SIGCONT, when detached), and the run is recorded as interrupted.
+   */
+  signal?: AbortSignal;
   onStart?: (info: { pid: number; runId: string }) => void;
   onSample?: (sample: TimelineSample) => void;
 }
@@ -61,8 +75,11 @@ export async function runTrackedCommand(
     rootIsChild: true,
     onSample: options.onSample,
   });
+  const detached = options.detached === true;
+  const stdio = options.stdio ?? "inherit";
   const child = spawn(program, args, {
-    stdio: options.stdio ?? "inherit",
+    stdio: detached && stdio === "inherit" ? ["ignore", "inherit", "inherit"] : stdio,
+    detached,
     cwd: options.cwd,
     env: { ...options.env, WATTPRINT_MARKS: marksPath, WATTPRINT_RUN_ID: sampler.id },
   });
@@ -80,19 +97,36 @@ export async function runTrackedCommand(
     );
     throw commandError(program, error);
   }
-  sampler.setRoot(child.pid);
+  const pid = child.pid;
+  sampler.setRoot(pid);
   let received: NodeJS.Signals | null = null;
   const handlers = FORWARDED_SIGNALS.map((name) => {
     const handler = () => {
       received = name;
-      if (name !== "SIGINT" || options.forwardSigint) child.kill(name);
+      if (detached) {
+        signalGroup(pid, name);
+        signalGroup(pid, "SIGCONT");
+      } else if (name !== "SIGINT" || options.forwardSigint) {
+        child.kill(name);
+      }
     };
     process.on(name, handler);
     return { name, handler };
   });
+  const onAbort = () => {
+    received = "SIGTERM";
+    if (detached) {
+      signalGroup(pid, "SIGTERM");
+      signalGroup(pid, "SIGCONT");
+    } else {
+      child.kill("SIGTERM");
+    }
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await sampler.start();
-    options.onStart?.({ pid: child.pid, runId: sampler.id });
+    options.onStart?.({ pid, runId: sampler.id });
     const { code, signal } = await exited;
     sampler.noteRootExited();
     const status: RunStatus =
@@ -102,7 +136,17 @@ export async function runTrackedCommand(
     return { record, exitCode };
   } finally {
     for (const { name, handler } of handlers) process.off(name, handler);
+    options.signal?.removeEventListener("abort", onAbort);
     rmSync(marksDir, { recursive: true, force: true });
+  }
+}
+
+/** Sends a signal to a process group; a group that has already gone is not an error. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
   }
 }
 

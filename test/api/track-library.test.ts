@@ -3,17 +3,12 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Tracker, track, trackCommand } from "../../src/index.js";
 import { RunStore } from "../../src/store/run-store.js";
-import { busyScript, isolatedEnv, tempDir } from "../helpers/cli.js";
+import { busyScript, isolatedEnv, spinCpu, tempDir } from "../helpers/cli.js";
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
 const env = isolatedEnv(dir.path);
 
-function spin(ms: number): void {
-  const end = Date.now() + ms;
-  let x = 0;
-  while (Date.now() < end) x += Math.sqrt(x + 1);
-}
 
 describe("the library", () => {
   it("trackCommand runs a command and returns its run and exit code", async () => {
@@ -44,7 +39,7 @@ describe("the library", () => {
     await tracker.start();
     await tracker.phase("idle", () => new Promise((resolve) => setTimeout(resolve, 300)));
     const endBusy = tracker.phase("busy");
-    spin(600);
+    spinCpu(600);
     endBusy();
     // Let a sample land after the busy phase (the loop could not run while we spun).
     await new Promise((resolve) => setTimeout(resolve, 150));

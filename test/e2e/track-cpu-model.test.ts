@@ -42,7 +42,7 @@ describe("wattprint track on a machine without power counters", () => {
 
   it("measures the run's CPU energy with the model and says so", () => {
     expect(run.durationS).toBeGreaterThan(1.4);
-    expect(run.durationS).toBeLessThan(5);
+    expect(run.durationS).toBeLessThan(20);
     expect(run.energyJ.cpu).toBeGreaterThan(0);
     const cpuSource = run.sources.find((s) => s.component === "cpu");
     expect(cpuSource?.method).toBe("model");
@@ -57,8 +57,8 @@ describe("wattprint track on a machine without power counters", () => {
     const split = run.cpuSplitJ;
     expect(split).not.toBeNull();
     if (!split) return;
-    // The tree kept one core busy for 1.5 s (less if other tests took the core).
-    expect(run.cpuTimeS).toBeGreaterThan(0.3);
+    // The tree used 1.5 s of CPU (plus Node's start-up), however loaded the machine was.
+    expect(run.cpuTimeS).toBeGreaterThan(1.4);
     expect(run.cpuTimeS).toBeLessThan(2.5);
     expect(split.attributedJ).toBeGreaterThan(0);
     expect(split.attributedJ + split.idleJ + split.otherProcessesJ).toBeCloseTo(

@@ -57,7 +57,9 @@ afterEach(() => {
 function copyOfTables(): string {
   const dir = mkdtempSync(join(tmpdir(), "wattprint-grid-"));
   temporaryDirs.push(dir);
-  for (const name of readdirSync(DATA_DIR)) copyFileSync(join(DATA_DIR, name), join(dir, name));
+  for (const name of readdirSync(DATA_DIR).filter((n) => n.endsWith(".csv"))) {
+    copyFileSync(join(DATA_DIR, name), join(dir, name));
+  }
   return dir;
 }
 

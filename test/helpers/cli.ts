@@ -69,7 +69,21 @@ export function runCli(
   });
 }
 
-/** A node one-liner that keeps one core busy for `ms` milliseconds. */
+/**
+ * A node one-liner that keeps one core busy until it has used `ms` milliseconds of CPU
+ * time (not wall time: on a loaded machine it runs longer, but its CPU use is exact).
+ */
 export function busyScript(ms: number): string {
-  return `{const e=Date.now()+${ms};let x=0;while(Date.now()<e)x+=Math.sqrt(x+1);}`;
+  return `{const s=process.cpuUsage();let x=0;for(;;){for(let i=0;i<1e5;i++)x+=Math.sqrt(x+1);const u=process.cpuUsage(s);if((u.user+u.system)/1000>=${ms})break;}}`;
+}
+
+/** Spins this process until it has used `ms` milliseconds of CPU time. */
+export function spinCpu(ms: number): void {
+  const start = process.cpuUsage();
+  let x = 0;
+  for (;;) {
+    for (let i = 0; i < 1e5; i++) x += Math.sqrt(x + 1);
+    const used = process.cpuUsage(start);
+    if ((used.user + used.system) / 1000 >= ms) break;
+  }
 }

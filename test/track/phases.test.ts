@@ -10,16 +10,17 @@ describe("PhaseTimeline", () => {
     phases.start("load", 0);
     phases.end("load", 0.25);
     phases.start("train", 0.25);
-    phases.allocate(0, 1, { cpu: 100, gpu: null, ram: 8 });
+    phases.allocate(0, 1, { cpu: 100, gpu: null, ram: 8 }, 10);
     phases.end("train", 1.5);
-    phases.allocate(1, 2, { cpu: 50, gpu: null, ram: 4 });
-    const [load, train] = phases.records(iso, (j) => j * 2);
+    phases.allocate(1, 2, { cpu: 50, gpu: null, ram: 4 }, 6);
+    const [load, train] = phases.records(iso);
     expect(load?.energyJ.cpu).toBeCloseTo(25, 9);
     expect(load?.energyJ.ram).toBeCloseTo(2, 9);
     expect(load?.energyJ.gpu).toBeNull();
     expect(train?.energyJ.cpu).toBeCloseTo(75 + 25, 9);
     expect(train?.energyJ.total).toBeCloseTo(75 + 25 + 6 + 2, 9);
-    expect(train?.co2eG).toBeCloseTo((train?.energyJ.total ?? 0) * 2, 9);
+    expect(load?.co2eG).toBeCloseTo(2.5, 9);
+    expect(train?.co2eG).toBeCloseTo(7.5 + 3, 9);
     expect(train?.startedAt).toBe(iso(0.25));
     expect(train?.endedAt).toBe(iso(1.5));
   });
@@ -28,8 +29,8 @@ describe("PhaseTimeline", () => {
     const phases = new PhaseTimeline();
     phases.start("epoch 1", 0);
     phases.start("eval", 0.5);
-    phases.allocate(0, 1, { cpu: 10, gpu: null, ram: null });
-    const [epoch, evaluation] = phases.records(iso, () => null);
+    phases.allocate(0, 1, { cpu: 10, gpu: null, ram: null }, null);
+    const [epoch, evaluation] = phases.records(iso);
     expect(epoch?.energyJ.cpu).toBeCloseTo(10, 9);
     expect(evaluation?.energyJ.cpu).toBeCloseTo(5, 9);
   });
@@ -41,7 +42,7 @@ describe("PhaseTimeline", () => {
     phases.closeAll(3);
     expect(phases.warnings.join("\n")).toMatch(/"ghost" ended but was never started/);
     expect(phases.warnings.join("\n")).toMatch(/"open" never ended/);
-    expect(phases.records(iso, () => null)[0]?.endedAt).toBe(iso(3));
+    expect(phases.records(iso)[0]?.endedAt).toBe(iso(3));
   });
 
   it("never gives sequential phases more than the interval energy (property)", () => {
@@ -56,12 +57,26 @@ describe("PhaseTimeline", () => {
             t += length;
             phases.end(`p${i}`, t);
           });
-          phases.allocate(0, t, { cpu: 100, gpu: null, ram: null });
-          const sum = phases.records(iso, () => null).reduce((s, p) => s + (p.energyJ.cpu ?? 0), 0);
+          phases.allocate(0, t, { cpu: 100, gpu: null, ram: null }, 1);
+          const sum = phases.records(iso).reduce((s, p) => s + (p.energyJ.cpu ?? 0), 0);
           expect(sum).toBeCloseTo(100, 6);
         },
       ),
     );
+  });
+});
+
+describe("PhaseTimeline.reallocateCo2", () => {
+  it("re-shares emissions booked again, by each phase's overlap", () => {
+    const phases = new PhaseTimeline();
+    phases.start("a", 0);
+    phases.end("a", 1.5);
+    phases.allocate(0, 2, { cpu: 4, gpu: null, ram: null }, 100);
+    phases.reallocateCo2([
+      { fromS: 0, toS: 1, co2eG: 10 },
+      { fromS: 1, toS: 2, co2eG: 30 },
+    ]);
+    expect(phases.records(iso)[0]?.co2eG).toBeCloseTo(10 + 15, 9);
   });
 });
 

@@ -8,6 +8,8 @@ import { assertWritable, writeFileAtomic } from "../../report/write-file.js";
 import { appendCodeCarbonCsv } from "../../report/codecarbon-csv.js";
 import { WattprintError } from "../../errors.js";
 import { formatPower } from "../../units/energy.js";
+import { loadIntensityFile } from "../../grid/series-files.js";
+import { providerSettingsFromEnvironment } from "../../config/settings.js";
 
 export const TRACK_HELP = `Usage: wattprint track [options] -- <command> [args...]
 
@@ -19,6 +21,13 @@ Options:
   --region <code>      grid region: ISO country (FR), subdivision (US-CA) or cloud
                        region (aws:us-east-1, gcp:europe-west1, azure:westeurope)
   --pue <n>            data-centre PUE (default: the cloud region's, else 1.0)
+  --intensity-file <f> hourly intensity series (CSV timestamp,intensity; Carbon Aware
+                       SDK JSON; EIA/dc-rl CSV) used interval by interval
+  --intensity-timezone <tz>  IANA zone for timestamps in the file without an offset
+  --intensity-source <p>  ask a live provider for the run's hourly intensity when it
+                       ends (electricitymaps, watttime, uk-carbon-intensity,
+                       carbon-aware-sdk; see wattprint intensity --help for keys)
+  --intensity-zone <id>  the provider's zone id when it differs from the region's
   --interval <t>       sampling interval (default 1s; e.g. 500ms, 2s)
   --out <file>         write the run record as JSON
   --csv <file>         append a row in CodeCarbon's emissions.csv format
@@ -31,7 +40,18 @@ Options:
 Phases: the command can append JSON lines such as {"phase":"epoch 3","event":"start"}
 to the file named by $WATTPRINT_MARKS.`;
 
-const VALUE_OPTIONS = new Set(["region", "pue", "interval", "out", "csv", "project-name"]);
+const VALUE_OPTIONS = new Set([
+  "region",
+  "pue",
+  "interval",
+  "out",
+  "csv",
+  "project-name",
+  "intensity-file",
+  "intensity-timezone",
+  "intensity-source",
+  "intensity-zone",
+]);
 
 export async function trackCli(argv: string[], io: CliIo): Promise<number> {
   const { options: optionArgs, command } = splitCommand(argv, VALUE_OPTIONS);
@@ -42,6 +62,10 @@ export async function trackCli(argv: string[], io: CliIo): Promise<number> {
     options: {
       region: { type: "string" },
       pue: { type: "string" },
+      "intensity-file": { type: "string" },
+      "intensity-timezone": { type: "string" },
+      "intensity-source": { type: "string" },
+      "intensity-zone": { type: "string" },
       interval: { type: "string" },
       out: { type: "string" },
       csv: { type: "string" },
@@ -71,12 +95,25 @@ export async function trackCli(argv: string[], io: CliIo): Promise<number> {
           "--pue",
           "PUE is a number such as 1.1 (facility energy / IT energy)",
         );
+  const intensitySeries =
+    values["intensity-file"] === undefined
+      ? undefined
+      : loadIntensityFile(values["intensity-file"], { timezone: values["intensity-timezone"] });
   if (values.out !== undefined) assertWritable(values.out, "--out");
   if (values.csv !== undefined) assertWritable(values.csv, "--csv");
 
   const { run, exitCode } = await trackCommand(command, {
     region: values.region,
     pue,
+    intensitySeries,
+    intensityProvider:
+      values["intensity-source"] === undefined
+        ? undefined
+        : {
+            name: values["intensity-source"],
+            options: providerSettingsFromEnvironment(values["intensity-source"], io.env),
+            zone: values["intensity-zone"],
+          },
     intervalS,
     store: !values["no-store"],
     env: io.env,
