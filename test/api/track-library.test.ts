@@ -9,7 +9,6 @@ const dir = tempDir();
 afterAll(() => dir.cleanup());
 const env = isolatedEnv(dir.path);
 
-
 describe("the library", () => {
   it("trackCommand runs a command and returns its run and exit code", async () => {
     const { run, exitCode } = await trackCommand(
