@@ -13,6 +13,8 @@ Commands:
   regions          grid regions and their annual carbon intensity
   intensity        grid intensity now, at a time or over a range (files, providers)
   estimate         training and inference footprints before running (energy, CO2e, embodied)
+  report <run>     HTML/Markdown/JSON report, SCI, model card (--update README.md)
+  lca              lifecycle: training + inference + embodied, per request, crossover day
 
 Run \`wattprint <command> --help\` for a command's options.`;
 
@@ -26,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   regions: async () => (await import("./commands/regions.js")).regionsCli,
   intensity: async () => (await import("./commands/intensity.js")).intensityCli,
   estimate: async () => (await import("./commands/estimate.js")).estimateCli,
+  report: async () => (await import("./commands/report.js")).reportCli,
+  lca: async () => (await import("./commands/lca.js")).lcaCli,
 };
 
 const EXIT_CODES: Record<ErrorCode, number> = {
