@@ -61,3 +61,11 @@ export {
 } from "./estimate/inference.js";
 export { compareTraining, compareInference } from "./estimate/compare.js";
 export { resolveAccelerator, listAccelerators } from "./hardware/accelerators.js";
+export { findGreenestWindow, type WindowOptions, type WindowPlan } from "./schedule/window.js";
+export { findGreenestRegion, type RegionSearch } from "./schedule/region.js";
+export { backtestSchedule, type BacktestResult } from "./schedule/backtest.js";
+export {
+  runWhenGreen,
+  type GreenRunOptions,
+  type GreenRunOutcome,
+} from "./schedule/run-when-green.js";

@@ -15,6 +15,8 @@ Commands:
   estimate         training and inference footprints before running (energy, CO2e, embodied)
   report <run>     HTML/Markdown/JSON report, SCI, model card (--update README.md)
   lca              lifecycle: training + inference + embodied, per request, crossover day
+  schedule         the lowest-carbon time (and region) for a job; schedule backtest
+  run --when-green -- <cmd>  wait for cleaner electricity, then run and measure the command
 
 Run \`wattprint <command> --help\` for a command's options.`;
 
@@ -30,6 +32,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   estimate: async () => (await import("./commands/estimate.js")).estimateCli,
   report: async () => (await import("./commands/report.js")).reportCli,
   lca: async () => (await import("./commands/lca.js")).lcaCli,
+  schedule: async () => (await import("./commands/schedule.js")).scheduleCli,
+  run: async () => (await import("./commands/run.js")).runWhenGreenCli,
 };
 
 const EXIT_CODES: Record<ErrorCode, number> = {

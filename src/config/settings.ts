@@ -50,11 +50,24 @@ export interface ProviderSettings {
   cacheDir: string;
 }
 
+/** Environment prefix of each provider name and alias. */
+const PROVIDER_ENV_PREFIX: Readonly<Record<string, string>> = {
+  electricitymaps: "ELECTRICITYMAPS",
+  "electricity-maps": "ELECTRICITYMAPS",
+  watttime: "WATTTIME",
+  "uk-carbon-intensity": "UK_CARBON_INTENSITY",
+  uk: "UK_CARBON_INTENSITY",
+  carbonintensity: "UK_CARBON_INTENSITY",
+  "carbon-aware-sdk": "CARBON_AWARE_SDK",
+  "carbon-aware": "CARBON_AWARE_SDK",
+};
+
 /**
- * Keys and endpoints of live providers (opt-in):
- * WATTPRINT_ELECTRICITYMAPS_TOKEN, WATTPRINT_WATTTIME_USERNAME / _PASSWORD,
- * WATTPRINT_CARBON_AWARE_SDK_URL, and WATTPRINT_<PROVIDER>_URL to point any of them
- * elsewhere (a proxy, or a test server).
+ * Keys and endpoints of live providers (opt-in): WATTPRINT_ELECTRICITYMAPS_TOKEN,
+ * WATTPRINT_WATTTIME_USERNAME / _PASSWORD, WATTPRINT_CARBON_AWARE_SDK_URL, and
+ * WATTPRINT_<P>_URL (P = ELECTRICITYMAPS, WATTTIME, UK_CARBON_INTENSITY, CARBON_AWARE_SDK)
+ * to point any of them elsewhere (a proxy, or a test server). The response cache lives in
+ * $WATTPRINT_HOME/cache.
  */
 export function providerSettingsFromEnvironment(
   provider: string,
@@ -64,17 +77,16 @@ export function providerSettingsFromEnvironment(
     const text = env[name];
     return text === undefined || text.trim() === "" ? undefined : text.trim();
   };
-  const key = provider.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-  const settings: ProviderSettings = {
-    cacheDir: join(settingsFromEnvironment(env).home, "cache"),
-  };
-  const baseUrl = value(`WATTPRINT_${key}_URL`);
+  const settings: ProviderSettings = { cacheDir: join(settingsFromEnvironment(env).home, "cache") };
+  const prefix = PROVIDER_ENV_PREFIX[provider.trim().toLowerCase()];
+  if (prefix === undefined) return settings;
+  const baseUrl = value(`WATTPRINT_${prefix}_URL`);
   if (baseUrl !== undefined) settings.baseUrl = baseUrl;
-  const apiKey = value(`WATTPRINT_${key}_TOKEN`);
+  const apiKey = value(`WATTPRINT_${prefix}_TOKEN`);
   if (apiKey !== undefined) settings.apiKey = apiKey;
-  const username = value(`WATTPRINT_${key}_USERNAME`);
+  const username = value(`WATTPRINT_${prefix}_USERNAME`);
   if (username !== undefined) settings.username = username;
-  const password = value(`WATTPRINT_${key}_PASSWORD`);
+  const password = value(`WATTPRINT_${prefix}_PASSWORD`);
   if (password !== undefined) settings.password = password;
   return settings;
 }
