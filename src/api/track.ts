@@ -88,6 +88,11 @@ export class Tracker {
     return body === undefined ? sampler.phase(name) : sampler.phase(name, body);
   }
 
+  /** Ends a phase started with `phase(name)`, recording metrics such as validation accuracy. */
+  endPhase(name: string, metrics?: Record<string, number>): void {
+    this.requireStarted().endPhase(name, metrics);
+  }
+
   /** The run so far (status "running"). */
   snapshot(): RunRecord {
     return this.requireStarted().snapshot();

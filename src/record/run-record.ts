@@ -40,6 +40,11 @@ export interface PhaseRecord {
   energyJ: EnergyBreakdownJ;
   /** CO2e of `energyJ.total` with the run's PUE and intensity, grams. */
   co2eG: number | null;
+  /**
+   * Metrics the program reported when the phase ended (`val_accuracy`, `loss`), from the
+   * marks file's `"metrics"` or `endPhase(name, metrics)`; absent when none were given.
+   */
+  metrics?: Record<string, number>;
 }
 
 /**

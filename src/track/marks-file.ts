@@ -6,6 +6,8 @@ export interface PhaseMark {
   event: "start" | "end";
   /** Wall-clock time of the mark, epoch ms: the line's `time` if given, else when it was read. */
   timeMs: number;
+  /** Metrics reported with the mark (`"metrics": {"val_accuracy": 0.91}`), finite numbers only. */
+  metrics?: Record<string, number>;
 }
 
 const MAX_WARNINGS = 5;
@@ -103,7 +105,7 @@ export function parseMark(line: string, receivedAtMs: number): PhaseMark | strin
     return `not JSON, ignored: ${truncate(line)}`;
   }
   if (typeof data !== "object" || data === null) return `not an object, ignored: ${truncate(line)}`;
-  const { phase, event, time } = data as Record<string, unknown>;
+  const { phase, event, time, metrics } = data as Record<string, unknown>;
   if (typeof phase !== "string" || phase.trim() === "") {
     return `no "phase" name, ignored: ${truncate(line)}`;
   }
@@ -112,7 +114,25 @@ export function parseMark(line: string, receivedAtMs: number): PhaseMark | strin
   }
   const timeMs = parseMarkTime(time);
   if (timeMs === undefined) return `unreadable "time", ignored: ${truncate(line)}`;
-  return { phase, event, timeMs: timeMs ?? receivedAtMs };
+  const parsedMetrics = parseMetrics(metrics);
+  if (parsedMetrics === undefined) {
+    return `"metrics" must be an object of finite numbers, ignored: ${truncate(line)}`;
+  }
+  return {
+    phase,
+    event,
+    timeMs: timeMs ?? receivedAtMs,
+    ...(parsedMetrics === null ? {} : { metrics: parsedMetrics }),
+  };
+}
+
+/** `metrics` is optional; when present, every value must be a finite number. */
+function parseMetrics(metrics: unknown): Record<string, number> | null | undefined {
+  if (metrics === undefined || metrics === null) return null;
+  if (typeof metrics !== "object" || Array.isArray(metrics)) return undefined;
+  const entries = Object.entries(metrics as Record<string, unknown>);
+  if (!entries.every(([, v]) => typeof v === "number" && Number.isFinite(v))) return undefined;
+  return Object.fromEntries(entries) as Record<string, number>;
 }
 
 /** `time` may be epoch seconds (Python's time.time()), epoch ms, or an ISO 8601 string. */

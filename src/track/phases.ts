@@ -7,6 +7,7 @@ interface Phase {
   endS: number | null;
   energyJ: ComponentJ;
   co2eG: number | null;
+  metrics: Record<string, number> | null;
 }
 
 /**
@@ -29,16 +30,18 @@ export class PhaseTimeline {
       endS: null,
       energyJ: { cpu: null, gpu: null, ram: null },
       co2eG: null,
+      metrics: null,
     });
   }
 
-  end(name: string, atS: number): void {
+  end(name: string, atS: number, metrics?: Record<string, number>): void {
     const phase = this.open(name);
     if (phase === undefined) {
       this.warnings.push(`phase "${name}" ended but was never started; ignored`);
       return;
     }
     phase.endS = Math.max(phase.startS, atS);
+    if (metrics !== undefined) phase.metrics = { ...(phase.metrics ?? {}), ...metrics };
   }
 
   /** Names of the phases open at some point in [fromS, toS]. */
@@ -97,6 +100,7 @@ export class PhaseTimeline {
         endedAt: phase.endS === null ? null : toIso(phase.endS),
         energyJ,
         co2eG: energyJ.total === null ? null : phase.co2eG,
+        ...(phase.metrics === null ? {} : { metrics: { ...phase.metrics } }),
       };
     });
   }

@@ -217,8 +217,8 @@ export class Sampler {
     return result;
   }
 
-  endPhase(name: string): void {
-    this.phasesTimeline.end(name, this.elapsedS());
+  endPhase(name: string, metrics?: Record<string, number>): void {
+    this.phasesTimeline.end(name, this.elapsedS(), metrics);
     this.sampleAtBoundary();
   }
 
@@ -498,7 +498,7 @@ export class Sampler {
     for (const mark of marks) {
       const atS = Math.max(0, (mark.timeMs - this.startWallMs) / 1000);
       if (mark.event === "start") this.phasesTimeline.start(mark.phase, atS);
-      else this.phasesTimeline.end(mark.phase, atS);
+      else this.phasesTimeline.end(mark.phase, atS, mark.metrics);
     }
   }
 

@@ -18,7 +18,7 @@ describe("phases from any language through the marks file", () => {
       `echo '{"phase":"prepare","event":"end"}' >> "$WATTPRINT_MARKS"`,
       `echo '{"phase":"train","event":"start"}' >> "$WATTPRINT_MARKS"`,
       busy,
-      `echo '{"phase":"train","event":"end"}' >> "$WATTPRINT_MARKS"`,
+      `echo '{"phase":"train","event":"end","metrics":{"val_accuracy":0.93}}' >> "$WATTPRINT_MARKS"`,
       `echo 'not json' >> "$WATTPRINT_MARKS"`,
     ].join("; ");
     // At the default 1 s interval: phase boundaries must cut intervals, not share an even spread.
@@ -43,6 +43,8 @@ describe("phases from any language through the marks file", () => {
       (run.energyJ.total ?? 0) + 1e-9,
     );
     expect(run.warnings.join("\n")).toMatch(/marks file: not JSON, ignored: not json/);
+    expect(train?.metrics).toEqual({ val_accuracy: 0.93 });
+    expect(prepare?.metrics).toBeUndefined();
   });
 });
 

@@ -37,6 +37,21 @@ describe("parseMark", () => {
     });
   });
 
+  it("reads metrics reported with a mark, and refuses non-numbers", () => {
+    expect(
+      parseMark('{"phase":"epoch 2","event":"end","metrics":{"val_accuracy":0.91,"loss":0.3}}', 5),
+    ).toEqual({
+      phase: "epoch 2",
+      event: "end",
+      timeMs: 5,
+      metrics: { val_accuracy: 0.91, loss: 0.3 },
+    });
+    expect(parseMark('{"phase":"e","event":"end","metrics":{"acc":"high"}}', 0)).toMatch(
+      /"metrics" must be/,
+    );
+    expect(parseMark('{"phase":"e","event":"end","metrics":[1]}', 0)).toMatch(/"metrics" must be/);
+  });
+
   it("explains what is wrong with a bad line", () => {
     expect(parseMark("epoch 3 start", 0)).toMatch(/not JSON/);
     expect(parseMark('{"event":"start"}', 0)).toMatch(/no "phase"/);

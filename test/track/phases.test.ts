@@ -66,6 +66,19 @@ describe("PhaseTimeline", () => {
   });
 });
 
+describe("PhaseTimeline metrics", () => {
+  it("keeps the metrics given when a phase ends, and none otherwise", () => {
+    const phases = new PhaseTimeline();
+    phases.start("epoch 1", 0);
+    phases.end("epoch 1", 1, { val_accuracy: 0.8 });
+    phases.start("epoch 2", 1);
+    phases.end("epoch 2", 2);
+    const [first, second] = phases.records(iso);
+    expect(first?.metrics).toEqual({ val_accuracy: 0.8 });
+    expect(second?.metrics).toBeUndefined();
+  });
+});
+
 describe("PhaseTimeline.reallocateCo2", () => {
   it("re-shares emissions booked again, by each phase's overlap", () => {
     const phases = new PhaseTimeline();
