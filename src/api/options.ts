@@ -9,6 +9,7 @@ import { defaultStorePath } from "../store/default-path.js";
 import type { RunSink } from "../track/sampler.js";
 import { prepareRun, type RunSetup } from "../track/setup.js";
 import { WattprintError } from "../errors.js";
+import { wattprintVersion } from "../version.js";
 import type { IntensitySeries } from "../grid/series.js";
 import type { ProviderOptions } from "../grid/providers/provider.js";
 
@@ -130,5 +131,27 @@ export function storeSink(store: RunStore | null): RunSink | null {
     begin: (record) => store.beginRun(record, process.pid),
     progress: (record, sample) => store.saveProgress(record, sample),
     finish: (record) => store.finishRun(record),
+  };
+}
+
+/** The parts of a command run that come straight from resolved track options. */
+export function commandRunBase(
+  resolved: ResolvedTrackOptions,
+  options: TrackOptions & {
+    forwardSigint?: boolean;
+    stdio?: "inherit" | "ignore" | "pipe";
+    cwd?: string;
+  },
+) {
+  return {
+    setup: resolved.setup,
+    intervalS: resolved.intervalS,
+    sink: storeSink(resolved.store),
+    env: options.env ?? process.env,
+    procRoot: resolved.settings.procRoot,
+    trackerVersion: wattprintVersion(),
+    forwardSigint: options.forwardSigint ?? !process.stdin.isTTY,
+    stdio: options.stdio,
+    cwd: options.cwd,
   };
 }

@@ -2,7 +2,7 @@ import type { RunRecord } from "../record/run-record.js";
 import { Sampler } from "../track/sampler.js";
 import { runTrackedCommand } from "../track/track-command.js";
 import { wattprintVersion } from "../version.js";
-import { resolveTrackOptions, storeSink, type TrackOptions } from "./options.js";
+import { commandRunBase, resolveTrackOptions, storeSink, type TrackOptions } from "./options.js";
 
 export interface TrackCommandOptions extends TrackOptions {
   /** The command's stdio; default "inherit" (passes through untouched). */
@@ -25,15 +25,7 @@ export async function trackCommand(
   const resolved = await resolveTrackOptions(options);
   try {
     const { record, exitCode } = await runTrackedCommand(command, {
-      setup: resolved.setup,
-      intervalS: resolved.intervalS,
-      sink: storeSink(resolved.store),
-      env: options.env ?? process.env,
-      procRoot: resolved.settings.procRoot,
-      trackerVersion: wattprintVersion(),
-      forwardSigint: options.forwardSigint ?? !process.stdin.isTTY,
-      stdio: options.stdio,
-      cwd: options.cwd,
+      ...commandRunBase(resolved, options),
       onStart: options.onStart,
       onSample: options.onSample,
     });

@@ -15,10 +15,9 @@ import {
   type TimeSpan,
 } from "../grid/series.js";
 import type { RunRecord, TimelineSample } from "../record/run-record.js";
-import { resolveTrackOptions, storeSink, type TrackOptions } from "../api/options.js";
+import { commandRunBase, resolveTrackOptions, type TrackOptions } from "../api/options.js";
 import { runTrackedCommand } from "../track/track-command.js";
 import { J_PER_KWH } from "../units/energy.js";
-import { wattprintVersion } from "../version.js";
 import { findGreenestWindow, type WindowPlan } from "./window.js";
 
 /**
@@ -333,15 +332,7 @@ async function runFollowingPlan(
   let ran: Awaited<ReturnType<typeof runTrackedCommand>>;
   try {
     ran = await runTrackedCommand(command, {
-      setup: resolved.setup,
-      intervalS: resolved.intervalS,
-      sink: storeSink(resolved.store),
-      env: options.env ?? process.env,
-      procRoot: resolved.settings.procRoot,
-      trackerVersion: wattprintVersion(),
-      forwardSigint: options.forwardSigint ?? !process.stdin.isTTY,
-      stdio: options.stdio,
-      cwd: options.cwd,
+      ...commandRunBase(resolved, options),
       detached: pausing,
       signal: terminate.signal,
       onStart: ({ pid: started, runId }) => {
