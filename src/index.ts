@@ -69,3 +69,5 @@ export {
   type GreenRunOptions,
   type GreenRunOutcome,
 } from "./schedule/run-when-green.js";
+export { adviseRun, rankFindings } from "./advise/advise.js";
+export type { AdviceReport, AdviseOptions, Finding, RuleOutcome, RuleId } from "./advise/types.js";

@@ -15,6 +15,8 @@ Commands:
   estimate         training and inference footprints before running (energy, CO2e, embodied)
   report <run>     HTML/Markdown/JSON report, SCI, model card (--update README.md)
   lca              lifecycle: training + inference + embodied, per request, crossover day
+  label            energy label of a model: energy per 1,000 queries, 1–5 rating, badge, certificate
+  advise <run>     ranked, quantified recommendations: what to change and what it would save
   schedule         the lowest-carbon time (and region) for a job; schedule backtest
   run --when-green -- <cmd>  wait for cleaner electricity, then run and measure the command
 
@@ -34,6 +36,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   lca: async () => (await import("./commands/lca.js")).lcaCli,
   schedule: async () => (await import("./commands/schedule.js")).scheduleCli,
   run: async () => (await import("./commands/run.js")).runWhenGreenCli,
+  advise: async () => (await import("./commands/advise.js")).adviseCli,
+  label: async () => (await import("./commands/label.js")).labelCli,
 };
 
 const EXIT_CODES: Record<ErrorCode, number> = {

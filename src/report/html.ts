@@ -5,6 +5,7 @@
  * embodied emissions, the SCI score when asked, everyday equivalents, and every
  * assumption and source behind the figures.
  */
+import type { AdviceReport } from "../advise/types.js";
 import type { TimelineSample } from "../record/run-record.js";
 import {
   formatCo2e,
@@ -31,6 +32,8 @@ export const DEFAULT_MAX_CHART_POINTS = 1500;
 export interface HtmlReportOptions {
   /** Default {@link DEFAULT_MAX_CHART_POINTS}. */
   maxPointsPerSeries?: number;
+  /** Findings of `adviseRun` for the run: adds an "Advice" section. Default none. */
+  advice?: AdviceReport | null;
 }
 
 const COMPONENTS = ["cpu", "gpu", "ram"] as const;
@@ -54,6 +57,7 @@ export function renderHtmlReport(
     operationalEmbodiedSection(model),
     sciSection(model),
     equivalentsSection(model),
+    ...(options.advice ? [adviceSection(options.advice)] : []),
     statementSection(model),
     assumptionsSection(model),
   ];
@@ -407,6 +411,45 @@ function equivalentsSection(model: ReportModel): string {
     "equivalents",
     "Everyday equivalents",
     table(["amount", "equivalent", "computed as", "source"], rows, { rawColumns: [3] }),
+  );
+}
+
+function adviceSection(advice: AdviceReport): string {
+  const range = (central: number | null, low: number | null, high: number | null) =>
+    central === null
+      ? "unknown"
+      : low === null || high === null || (low === central && high === central)
+        ? formatCo2e(central)
+        : `${formatCo2e(central)} (${formatCo2e(low)} to ${formatCo2e(high)})`;
+  const rows = advice.findings.map((finding, index) => [
+    String(index + 1),
+    finding.title,
+    `${range(finding.saving.co2eG, finding.saving.low.co2eG, finding.saving.high.co2eG)}, ${finding.saving.basis}`,
+    finding.saving.energyJ === null || finding.saving.energyJ === 0
+      ? "—"
+      : formatEnergy(finding.saving.energyJ),
+    finding.confidence,
+    `<code>${escapeXml(finding.command)}</code>`,
+  ]);
+  const body =
+    rows.length === 0
+      ? note("No rule found anything worth changing.")
+      : table(["#", "recommendation", "CO2e saved", "energy saved", "confidence", "check"], rows, {
+          rawColumns: [5],
+        });
+  const unchecked = advice.rules.filter((rule) => rule.status === "not-enough-data");
+  const missing =
+    unchecked.length === 0
+      ? ""
+      : `<ul class="warnings">${unchecked.map((rule) => `<li>${escapeXml(`${rule.title}: not enough data (${rule.missing.join("; ")})`)}</li>`).join("")}</ul>`;
+  return section(
+    "advice",
+    "Advice",
+    body +
+      missing +
+      note(
+        "Ranked by CO2e saved; evidence, ranges and their derivation: wattprint advise <run> (docs/advise.md).",
+      ),
   );
 }
 

@@ -3,6 +3,7 @@
  * as tables, and a "carbon statement" paragraph of the kind papers print, with every
  * figure's source.
  */
+import type { AdviceReport } from "../advise/types.js";
 import type { TimelineSample } from "../record/run-record.js";
 import {
   formatCo2e,
@@ -78,10 +79,17 @@ export function carbonStatement(model: ReportModel): string {
   return sentences.join(" ");
 }
 
+/** Options of {@link renderMarkdownReport}. */
+export interface MarkdownReportOptions {
+  /** Findings of `adviseRun` for the run: adds an "Advice" section. Default none. */
+  advice?: AdviceReport | null;
+}
+
 /** The Markdown report. `samples` adds mean and peak power per component when given. */
 export function renderMarkdownReport(
   model: ReportModel,
   samples: readonly TimelineSample[] | null,
+  options: MarkdownReportOptions = {},
 ): string {
   const out: string[] = [];
   out.push(`# Energy and carbon report: ${model.title}`, "");
@@ -213,6 +221,8 @@ export function renderMarkdownReport(
     "",
   );
 
+  if (options.advice) out.push(...adviceLines(options.advice));
+
   out.push("## Carbon statement", "", carbonStatement(model), "");
 
   out.push("## Assumptions and sources", "");
@@ -243,6 +253,33 @@ export function renderMarkdownReport(
     out.push("");
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
+}
+
+function adviceLines(advice: AdviceReport): string[] {
+  const lines = ["## Advice", ""];
+  if (advice.findings.length === 0) {
+    lines.push("No rule found anything worth changing.", "");
+  } else {
+    lines.push(
+      ...mdTable(
+        ["#", "recommendation", "CO2e saved", "range", "confidence", "check"],
+        advice.findings.map((finding, index) => [
+          String(index + 1),
+          finding.title,
+          `${formatCo2e(finding.saving.co2eG)} (${finding.saving.basis})`,
+          `${formatCo2e(finding.saving.low.co2eG)} to ${formatCo2e(finding.saving.high.co2eG)}`,
+          finding.confidence,
+          `\`${finding.command}\``,
+        ]),
+      ),
+      "",
+    );
+  }
+  for (const rule of advice.rules.filter((item) => item.status === "not-enough-data")) {
+    lines.push(`- ${rule.title}: not enough data (${rule.missing.join("; ")})`);
+  }
+  if (lines[lines.length - 1] !== "") lines.push("");
+  return lines;
 }
 
 function describeMethods(model: ReportModel): string {

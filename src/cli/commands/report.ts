@@ -8,6 +8,7 @@ import { parseFunctionalUnit, type EmbodiedHardware } from "../../carbon/sci.js"
 import { loadReportInput } from "../../report/load-input.js";
 import { buildReportModel, type ReportOptions } from "../../report/report-model.js";
 import { renderHtmlReport } from "../../report/html.js";
+import { adviseRun } from "../../advise/advise.js";
 import { renderMarkdownReport } from "../../report/markdown.js";
 import { renderModelCard, updateModelCardFile } from "../../report/model-card.js";
 import { assertWritable, writeFileAtomic } from "../../report/write-file.js";
@@ -86,6 +87,19 @@ export async function reportCli(argv: string[], io: CliIo): Promise<number> {
   const input = loadReportInput(reference, { storePath });
   const model = buildReportModel(input, options);
   const samples = input.kind === "run" ? input.samples : null;
+  // The HTML and Markdown reports carry the advice for a run (docs/advise.md).
+  const advice =
+    input.kind === "run" && (format === "html" || format === "md")
+      ? await adviseRun(
+          {
+            run: input.run,
+            samples: input.samples,
+            samplesNote: input.samplesNote,
+            origin: input.origin,
+          },
+          { runReference: reference },
+        )
+      : null;
 
   if (values.update !== undefined) {
     const changed = updateModelCardFile(values.update, model);
@@ -98,9 +112,9 @@ export async function reportCli(argv: string[], io: CliIo): Promise<number> {
   }
   const text =
     format === "html"
-      ? renderHtmlReport(model, samples)
+      ? renderHtmlReport(model, samples, { advice })
       : format === "md"
-        ? renderMarkdownReport(model, samples)
+        ? renderMarkdownReport(model, samples, { advice })
         : format === "json"
           ? `${JSON.stringify(model, null, 2)}\n`
           : renderModelCard(model);
