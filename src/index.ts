@@ -71,3 +71,7 @@ export {
 } from "./schedule/run-when-green.js";
 export { adviseRun, rankFindings } from "./advise/advise.js";
 export type { AdviceReport, AdviseOptions, Finding, RuleOutcome, RuleId } from "./advise/types.js";
+export { startServer, type ServeOptions } from "./serve/server.js";
+export { openServerStore } from "./store/server-store.js";
+export { pushRun } from "./serve/client/push.js";
+export { detectJob } from "./serve/client/job-key.js";

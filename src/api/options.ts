@@ -12,6 +12,27 @@ import { WattprintError } from "../errors.js";
 import { wattprintVersion } from "../version.js";
 import type { IntensitySeries } from "../grid/series.js";
 import type { ProviderOptions } from "../grid/providers/provider.js";
+import type { UploadResult } from "../serve/client/uploader.js";
+
+/** Where to stream a run as it goes (`wattprint track --server`); see docs/serve.md. */
+export interface ServerStreamOptions {
+  /** The server's base URL ("http://127.0.0.1:8787"). */
+  url: string;
+  /** An ingest token of the project (the project comes from the token). */
+  token: string;
+  /** Job key joining trackers of one job on many nodes; default from the launcher's environment (Slurm, torchrun, Open MPI, Kubernetes). */
+  job?: string;
+  /** Nodes the job should have; default from the launcher's environment or WATTPRINT_JOB_NODES. */
+  expectedNodes?: number;
+  /** Seconds between uploads; default 15. */
+  uploadIntervalS?: number;
+  /** How long the end of the run waits for the last upload, seconds; default 30. */
+  flushTimeoutS?: number;
+  /** Told once per kind of upload problem (unreachable server, refused token). */
+  onWarning?: (message: string) => void;
+  /** "agent" for a whole-host measurement (`wattprint agent`); default "track". */
+  kind?: "track" | "agent";
+}
 
 /** Options shared by every way of tracking. */
 export interface TrackOptions {
@@ -39,6 +60,8 @@ export interface TrackOptions {
   env?: Environment;
   /** Called after every sample with the interval's power. */
   onSample?: (sample: TimelineSample) => void;
+  /** Also stream the run to a wattprint server (the local store stays the spool, so it is required). */
+  server?: ServerStreamOptions;
 }
 
 export interface ResolvedTrackOptions {
@@ -46,6 +69,10 @@ export interface ResolvedTrackOptions {
   intervalS: number;
   store: RunStore | null;
   setup: RunSetup;
+  /** Where the sampler writes: the store, wrapped to stream to the server when one is given. */
+  sink: RunSink | null;
+  /** Waits for the last upload to the server (null without a server); call after the run ended. */
+  finishUpload: () => Promise<UploadResult | null>;
 }
 
 export const MIN_INTERVAL_S = 0.05;
@@ -114,6 +141,26 @@ export async function resolveTrackOptions(options: TrackOptions): Promise<Resolv
       return { series: result.origin === "provider" ? result.series : null, warnings };
     };
   }
+  // Checked before the store opens, so a bad --job or --no-store leaves nothing open.
+  let job: { key: string | null; expectedNodes: number | null } = {
+    key: null,
+    expectedNodes: null,
+  };
+  if (options.server !== undefined) {
+    if (options.store === false) {
+      throw new WattprintError("USAGE", "streaming to a server needs the local run store", {
+        hint: "drop --no-store: the local store is the spool that keeps the run when the server cannot be reached",
+      });
+    }
+    // An agent measures its host, not a job: it never joins the launcher's job.
+    if (options.server.kind !== "agent") {
+      const { detectJob } = await import("../serve/client/job-key.js");
+      job = detectJob(options.env ?? process.env, {
+        job: options.server.job,
+        expectedNodes: options.server.expectedNodes,
+      });
+    }
+  }
   const storeOption = options.store ?? true;
   const store =
     storeOption === false
@@ -121,7 +168,45 @@ export async function resolveTrackOptions(options: TrackOptions): Promise<Resolv
       : RunStore.open(
           typeof storeOption === "string" ? storeOption : defaultStorePath(settings.home),
         );
-  return { settings, intervalS, store, setup };
+  if (options.server === undefined) {
+    return {
+      settings,
+      intervalS,
+      store,
+      setup,
+      sink: storeSink(store),
+      finishUpload: async () => null,
+    };
+  }
+  if (store === null) throw new Error("unreachable: the store is open when a server is given");
+  const server = options.server;
+  const { createRemoteSink } = await import("../serve/client/remote-sink.js");
+  let remote;
+  try {
+    remote = createRemoteSink(storeSink(store) as RunSink, {
+      url: server.url,
+      token: server.token,
+      uploadIntervalS: server.uploadIntervalS,
+      onWarning: server.onWarning,
+      kind: server.kind ?? "track",
+      job: job.key,
+      expectedNodes: job.expectedNodes,
+    });
+  } catch (error) {
+    store.close();
+    throw new WattprintError("USAGE", (error as Error).message, {
+      hint: "give the server's base URL, for example --server http://127.0.0.1:8787",
+    });
+  }
+  const flushMs = (server.flushTimeoutS ?? 30) * 1000;
+  return {
+    settings,
+    intervalS,
+    store,
+    setup,
+    sink: remote,
+    finishUpload: () => remote.drain(flushMs),
+  };
 }
 
 /** The run store as a sink for a sampler running in this process. */
@@ -146,7 +231,7 @@ export function commandRunBase(
   return {
     setup: resolved.setup,
     intervalS: resolved.intervalS,
-    sink: storeSink(resolved.store),
+    sink: resolved.sink,
     env: options.env ?? process.env,
     procRoot: resolved.settings.procRoot,
     trackerVersion: wattprintVersion(),

@@ -2,7 +2,8 @@ import type { RunRecord } from "../record/run-record.js";
 import { Sampler } from "../track/sampler.js";
 import { runTrackedCommand } from "../track/track-command.js";
 import { wattprintVersion } from "../version.js";
-import { commandRunBase, resolveTrackOptions, storeSink, type TrackOptions } from "./options.js";
+import { commandRunBase, resolveTrackOptions, type TrackOptions } from "./options.js";
+import type { UploadResult } from "../serve/client/uploader.js";
 
 export interface TrackCommandOptions extends TrackOptions {
   /** The command's stdio; default "inherit" (passes through untouched). */
@@ -16,12 +17,13 @@ export interface TrackCommandOptions extends TrackOptions {
 /**
  * Runs a command in any language, measures the energy of its whole process tree and
  * returns the run record; the run is saved in the store as it runs.
- * `exitCode` is the command's (or 128 + signal number).
+ * `exitCode` is the command's (or 128 + signal number). With `server`, the run is also
+ * streamed and `upload` says whether everything reached the server.
  */
 export async function trackCommand(
   command: string[],
   options: TrackCommandOptions = {},
-): Promise<{ run: RunRecord; exitCode: number }> {
+): Promise<{ run: RunRecord; exitCode: number; upload: UploadResult | null }> {
   const resolved = await resolveTrackOptions(options);
   try {
     const { record, exitCode } = await runTrackedCommand(command, {
@@ -29,7 +31,7 @@ export async function trackCommand(
       onStart: options.onStart,
       onSample: options.onSample,
     });
-    return { run: record, exitCode };
+    return { run: record, exitCode, upload: await resolved.finishUpload() };
   } finally {
     resolved.store?.close();
   }
@@ -49,6 +51,9 @@ export class Tracker {
   private readonly options: TrackOptions & { label?: string };
   private sampler: Sampler | null = null;
   private closeStore: (() => void) | null = null;
+  private finishUpload: (() => Promise<UploadResult | null>) | null = null;
+  /** With `server`: how the upload ended, once `stop()` returned. */
+  uploadResult: UploadResult | null = null;
 
   constructor(options: TrackOptions & { label?: string } = {}) {
     this.options = options;
@@ -58,13 +63,14 @@ export class Tracker {
     if (this.sampler) return;
     const resolved = await resolveTrackOptions(this.options);
     this.closeStore = () => resolved.store?.close();
+    this.finishUpload = resolved.finishUpload;
     this.sampler = new Sampler({
       plan: resolved.setup.plan,
       carbon: resolved.setup.carbon,
       machine: resolved.setup.machine,
       command: [this.options.label ?? `node ${process.argv.slice(1).join(" ")}`.trim()],
       intervalS: resolved.intervalS,
-      sink: storeSink(resolved.store),
+      sink: resolved.sink,
       procRoot: resolved.settings.procRoot,
       trackerVersion: wattprintVersion(),
       onSample: this.options.onSample,
@@ -96,7 +102,9 @@ export class Tracker {
   ): Promise<RunRecord> {
     const sampler = this.requireStarted();
     try {
-      return await sampler.stop({ status: options.status ?? "completed" });
+      const record = await sampler.stop({ status: options.status ?? "completed" });
+      this.uploadResult = (await this.finishUpload?.()) ?? null;
+      return record;
     } finally {
       this.closeStore?.();
       this.closeStore = null;

@@ -20,6 +20,11 @@ Commands:
   schedule         the lowest-carbon time (and region) for a job; schedule backtest
   run --when-green -- <cmd>  wait for cleaner electricity, then run and measure the command
 
+  serve            REST API, dashboard, /metrics and Carbon Aware SDK routes (SQLite or PostgreSQL)
+  token            create, list and revoke the server's API tokens
+  push <run>       upload a run from the local store to a server
+  agent            measure this whole host continuously, streaming to a server
+
 Run \`wattprint <command> --help\` for a command's options.`;
 
 type CommandModule = (argv: string[], io: CliIo) => Promise<number>;
@@ -36,6 +41,10 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   lca: async () => (await import("./commands/lca.js")).lcaCli,
   schedule: async () => (await import("./commands/schedule.js")).scheduleCli,
   run: async () => (await import("./commands/run.js")).runWhenGreenCli,
+  serve: async () => (await import("./commands/serve.js")).serveCli,
+  token: async () => (await import("./commands/token.js")).tokenCli,
+  push: async () => (await import("./commands/push.js")).pushCli,
+  agent: async () => (await import("./commands/agent.js")).agentCli,
   advise: async () => (await import("./commands/advise.js")).adviseCli,
   label: async () => (await import("./commands/label.js")).labelCli,
 };

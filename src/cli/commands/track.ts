@@ -10,6 +10,7 @@ import { WattprintError } from "../../errors.js";
 import { formatPower } from "../../units/energy.js";
 import { loadIntensityFile } from "../../grid/series-files.js";
 import { providerSettingsFromEnvironment } from "../../config/settings.js";
+import type { ServerStreamOptions } from "../../api/options.js";
 
 export const TRACK_HELP = `Usage: wattprint track [options] -- <command> [args...]
 
@@ -33,6 +34,15 @@ Options:
   --csv <file>         append a row in CodeCarbon's emissions.csv format
   --project-name <n>   project_name for --csv (default "wattprint")
   --no-store           do not save the run in the run store
+  --server <url>       also stream the run to a wattprint server (or WATTPRINT_SERVER);
+                       samples are spooled in the local store and retried
+  --token <t>          the server's ingest token (better: WATTPRINT_TOKEN, kept out of ps)
+  --job <key>          join trackers of one job on many nodes into one run (default:
+                       SLURM_JOB_ID, TORCHELASTIC_RUN_ID, Open MPI, Kubernetes indexed Job)
+  --nodes <n>          nodes the job should have (default: from the launcher)
+  --upload-interval <t>  time between uploads to the server (default 15s)
+  --upload-timeout <t>   how long the end waits for the last upload (default 30s);
+                       what is left stays in the local store for wattprint push
   --live               print power every sample to stderr
   --quiet              no summary
   -h, --help           this help
@@ -51,6 +61,12 @@ const VALUE_OPTIONS = new Set([
   "intensity-timezone",
   "intensity-source",
   "intensity-zone",
+  "server",
+  "token",
+  "job",
+  "nodes",
+  "upload-interval",
+  "upload-timeout",
 ]);
 
 export async function trackCli(argv: string[], io: CliIo): Promise<number> {
@@ -71,6 +87,12 @@ export async function trackCli(argv: string[], io: CliIo): Promise<number> {
       csv: { type: "string" },
       "project-name": { type: "string" },
       "no-store": { type: "boolean" },
+      server: { type: "string" },
+      token: { type: "string" },
+      job: { type: "string" },
+      nodes: { type: "string" },
+      "upload-interval": { type: "string" },
+      "upload-timeout": { type: "string" },
       live: { type: "boolean" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -99,10 +121,12 @@ export async function trackCli(argv: string[], io: CliIo): Promise<number> {
     values["intensity-file"] === undefined
       ? undefined
       : loadIntensityFile(values["intensity-file"], { timezone: values["intensity-timezone"] });
+  const server = serverOptions(values, io);
   if (values.out !== undefined) assertWritable(values.out, "--out");
   if (values.csv !== undefined) assertWritable(values.csv, "--csv");
 
-  const { run, exitCode } = await trackCommand(command, {
+  const { run, exitCode, upload } = await trackCommand(command, {
+    server,
     region: values.region,
     pue,
     intensitySeries,
@@ -125,6 +149,11 @@ export async function trackCli(argv: string[], io: CliIo): Promise<number> {
           )
       : undefined,
   });
+  if (upload !== null && !upload.delivered) {
+    io.stderr(
+      `wattprint: the run did not fully reach the server (${upload.lastError ?? "no answer"}); it is in the local store: wattprint push ${run.id.slice(0, 8)}\n`,
+    );
+  }
   if (values.out !== undefined) writeFileAtomic(values.out, `${JSON.stringify(run, null, 2)}\n`);
   if (values.csv !== undefined) {
     appendCodeCarbonCsv(values.csv, run, { projectName: values["project-name"] });
@@ -137,4 +166,62 @@ export async function trackCli(argv: string[], io: CliIo): Promise<number> {
       );
   }
   return exitCode;
+}
+
+/** The --server options (flags first, then WATTPRINT_SERVER / WATTPRINT_TOKEN); undefined without a server. */
+function serverOptions(
+  values: {
+    server?: string;
+    token?: string;
+    job?: string;
+    nodes?: string;
+    "upload-interval"?: string;
+    "upload-timeout"?: string;
+  },
+  io: CliIo,
+): ServerStreamOptions | undefined {
+  const url = values.server ?? nonEmpty(io.env.WATTPRINT_SERVER);
+  if (url === undefined) {
+    if (
+      values.token !== undefined ||
+      values.job !== undefined ||
+      values.nodes !== undefined ||
+      values["upload-interval"] !== undefined ||
+      values["upload-timeout"] !== undefined
+    ) {
+      throw new WattprintError("USAGE", "--token, --job, --nodes and --upload-* need --server", {
+        hint: "add --server http://host:8787 (or set WATTPRINT_SERVER)",
+      });
+    }
+    return undefined;
+  }
+  const token = values.token ?? nonEmpty(io.env.WATTPRINT_TOKEN);
+  if (token === undefined) {
+    throw new WattprintError("USAGE", "--server needs a token", {
+      hint: "set WATTPRINT_TOKEN to an ingest token (wattprint token create --scope ingest), or pass --token",
+    });
+  }
+  const expectedNodes =
+    values.nodes === undefined
+      ? undefined
+      : parseNumber(values.nodes, "--nodes", "the number of nodes of the job, such as 4");
+  return {
+    url,
+    token,
+    job: values.job,
+    expectedNodes,
+    uploadIntervalS:
+      values["upload-interval"] === undefined
+        ? undefined
+        : parseDurationS(values["upload-interval"], "--upload-interval"),
+    flushTimeoutS:
+      values["upload-timeout"] === undefined
+        ? undefined
+        : parseDurationS(values["upload-timeout"], "--upload-timeout"),
+    onWarning: (message) => io.stderr(`wattprint: server: ${message}\n`),
+  };
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === "" ? undefined : text.trim();
 }
