@@ -77,17 +77,6 @@ describe("wattprint track --intensity-source", () => {
     expect(run.co2eG).toBeGreaterThan(0);
   });
 
-  it("answers from the on-disk cache while it is fresh, without asking the provider", async () => {
-    const before = server.requests.length;
-    const { run } = await track(
-      { WATTPRINT_UK_CARBON_INTENSITY_URL: "http://127.0.0.1:9" },
-      "cached.json",
-    );
-    // Same home as the first test, whose answer is cached for 15 minutes.
-    expect(server.requests.length).toBe(before);
-    expect(run.intensitySource.series?.source).toMatch(/uk-carbon-intensity/);
-  });
-
   it("fails before running when a provider needs a key that is not set", async () => {
     const marker = join(dir.path, "ran");
     const result = await runCli(
