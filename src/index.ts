@@ -75,3 +75,5 @@ export { startServer, type ServeOptions } from "./serve/server.js";
 export { openServerStore } from "./store/server-store.js";
 export { pushRun } from "./serve/client/push.js";
 export { detectJob } from "./serve/client/job-key.js";
+export { runStudy, renderStudyText, STUDY_NAMES } from "./study/index.js";
+export type { StudyResult, StudyOptions } from "./study/index.js";

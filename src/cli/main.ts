@@ -16,6 +16,7 @@ Commands:
   report <run>     HTML/Markdown/JSON report, SCI, model card (--update README.md)
   lca              lifecycle: training + inference + embodied, per request, crossover day
   label            energy label of a model: energy per 1,000 queries, 1–5 rating, badge, certificate
+  study <name>     measured case studies: efficient transformer, green GAN, sustainable VAE
   optimize         prune, quantize, distil a TF.js model; accuracy against energy, Pareto front
   advise <run>     ranked, quantified recommendations: what to change and what it would save
   schedule         the lowest-carbon time (and region) for a job; schedule backtest
@@ -49,6 +50,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   advise: async () => (await import("./commands/advise.js")).adviseCli,
   label: async () => (await import("./commands/label.js")).labelCli,
   optimize: async () => (await import("./commands/optimize.js")).optimizeCli,
+  study: async () => (await import("./commands/study.js")).studyCli,
 };
 
 const EXIT_CODES: Record<ErrorCode, number> = {
