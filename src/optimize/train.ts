@@ -12,7 +12,7 @@ import { shuffledIndices } from "./datasets.js";
 import type { EnergyMeter } from "./energy-meter.js";
 import { forward } from "./forward.js";
 import { modelInputShape, modelOutputSize } from "./models.js";
-import { CallbackRunner } from "./callbacks/callback-runner.js";
+import { runEpochLoop } from "./epoch-loop.js";
 import type { EpochLogs, TrainingCallback } from "./callbacks/training-callback.js";
 
 /** One mini-batch as a custom loss sees it. */
@@ -76,70 +76,57 @@ export async function trainModel(
   const batchSize = options.batchSize ?? 64;
   const optimizer = options.optimizer ?? tf.train.adam(options.learningRate ?? 0.001);
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-  const runner = new CallbackRunner(
-    model,
-    () => optimizer,
-    options.callbacks ?? [],
-    options.meter ?? null,
-    options.log,
-    options.phaseName ?? "train",
-  );
-  const startedMs = performance.now();
   let steps = 0;
-  await runner.trainBegin({ epochs: options.epochs });
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      await runner.epochBegin(epoch);
-      const epochStartMs = performance.now();
-      const order = shuffledIndices(data.count, (options.seed ?? 1) * 7919 + epoch);
-      let lossSum = tf.scalar(0);
-      for (let start = 0; start < data.count; start += batchSize) {
-        const indices = Int32Array.from(order.slice(start, start + batchSize));
-        const next = tf.tidy(() => {
-          const x = batchTensor(data, indices, inputShape);
-          const labels = oneHotBatch(data, indices, classes);
-          const cost = optimizer.minimize(
-            () => {
-              const logits = forward(model, x, { training: true, logits: true }) as tf.Tensor2D;
-              return options.loss
-                ? options.loss(logits, { indices, labels })
-                : tf.losses.softmaxCrossEntropy(labels, logits);
-            },
-            true,
-            variables,
-          ) as tf.Scalar;
-          return tf.add(lossSum, tf.mul(cost, indices.length)) as tf.Scalar;
-        });
+    return await runEpochLoop({
+      model,
+      optimizer: () => optimizer,
+      epochs: options.epochs,
+      callbacks: options.callbacks,
+      meter: options.meter,
+      log: options.log,
+      phaseName: options.phaseName,
+      trainEpoch: async (epoch) => {
+        const order = shuffledIndices(data.count, (options.seed ?? 1) * 7919 + epoch);
+        let lossSum = tf.scalar(0);
+        let epochSteps = 0;
+        for (let start = 0; start < data.count; start += batchSize) {
+          const indices = Int32Array.from(order.slice(start, start + batchSize));
+          const next = tf.tidy(() => {
+            const x = batchTensor(data, indices, inputShape);
+            const labels = oneHotBatch(data, indices, classes);
+            const cost = optimizer.minimize(
+              () => {
+                const logits = forward(model, x, { training: true, logits: true }) as tf.Tensor2D;
+                return options.loss
+                  ? options.loss(logits, { indices, labels })
+                  : tf.losses.softmaxCrossEntropy(labels, logits);
+              },
+              true,
+              variables,
+            ) as tf.Scalar;
+            return tf.add(lossSum, tf.mul(cost, indices.length)) as tf.Scalar;
+          });
+          lossSum.dispose();
+          lossSum = next;
+          steps += 1;
+          epochSteps += 1;
+          options.afterStep?.(steps);
+        }
+        const loss = ((await lossSum.data())[0] as number) / data.count;
         lossSum.dispose();
-        lossSum = next;
-        steps += 1;
-        options.afterStep?.(steps);
-      }
-      const loss = ((await lossSum.data())[0] as number) / data.count;
-      lossSum.dispose();
-      const logs: EpochLogs = { epoch, loss, durationS: 0 };
-      if (options.validation) {
-        const validation = evaluateLoss(model, options.validation);
-        logs.valLoss = validation.loss;
-        logs.valAccuracy = validation.accuracy;
-      }
-      logs.durationS = (performance.now() - epochStartMs) / 1000;
-      if (await runner.epochEnd(logs)) break;
-    }
+        return { loss, steps: epochSteps };
+      },
+      validate: options.validation
+        ? () => {
+            const validation = evaluateLoss(model, options.validation as DataSplit);
+            return { valLoss: validation.loss, valAccuracy: validation.accuracy };
+          }
+        : undefined,
+    });
   } finally {
-    await runner.trainEnd();
     if (options.optimizer === undefined) optimizer.dispose();
   }
-  return {
-    history: runner.history,
-    epochsRun: runner.history.length,
-    steps,
-    stopReason: runner.stopReason,
-    warnings: runner.warnings,
-    energyJ: runner.totalEnergyJ(),
-    co2eG: runner.totalCo2eG(),
-    durationS: (performance.now() - startedMs) / 1000,
-  };
 }
 
 /** Mean cross-entropy and accuracy (0..1) of the model on `data`, in batches. */

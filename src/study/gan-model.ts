@@ -13,7 +13,7 @@ import { seededRandom, type DataSplit } from "../optimize/datasets.js";
 import type { EnergyMeter } from "../optimize/energy-meter.js";
 import { forward } from "../optimize/forward.js";
 import type { TrainResult } from "../optimize/train.js";
-import { runEpochLoop, type EpochValidation } from "./epoch-loop.js";
+import { runEpochLoop, type EpochValidation } from "../optimize/epoch-loop.js";
 import { GaussianSource } from "./ops.js";
 
 export interface GeneratorOptions {

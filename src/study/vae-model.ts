@@ -17,7 +17,7 @@ import { shuffledIndices, type DataSplit } from "../optimize/datasets.js";
 import type { EnergyMeter } from "../optimize/energy-meter.js";
 import { forward } from "../optimize/forward.js";
 import type { TrainResult } from "../optimize/train.js";
-import { runEpochLoop } from "./epoch-loop.js";
+import { runEpochLoop } from "../optimize/epoch-loop.js";
 import { GaussianSource } from "./ops.js";
 
 type Shape = (number | null)[];

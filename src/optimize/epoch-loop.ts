@@ -1,16 +1,16 @@
 /**
- * An epoch driver for models whose step optimize's `trainModel` cannot express (a GAN's
- * alternating updates, a VAE's ELBO). The study supplies the epoch's steps and its
- * validation; everything around them is optimize's: the {@link CallbackRunner} measures
- * each epoch with the {@link EnergyMeter} and runs the green-training callbacks (energy
- * logging, early stopping, learning-rate reduction, budgets) exactly as `trainModel` does.
+ * The epoch driver every training loop uses: `trainModel` supplies classifier steps, the
+ * case studies supply their own (a GAN's alternating updates, a VAE's ELBO). Around the
+ * caller's steps and validation, the {@link CallbackRunner} measures each epoch with the
+ * {@link EnergyMeter} and runs the green-training callbacks (energy logging, early
+ * stopping, learning-rate reduction, budgets).
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { CallbackRunner } from "../optimize/callbacks/callback-runner.js";
-import type { EpochLogs, TrainingCallback } from "../optimize/callbacks/training-callback.js";
-import type { EnergyMeter } from "../optimize/energy-meter.js";
-import type { TrainResult } from "../optimize/train.js";
+import { CallbackRunner } from "./callbacks/callback-runner.js";
+import type { EpochLogs, TrainingCallback } from "./callbacks/training-callback.js";
+import type { EnergyMeter } from "./energy-meter.js";
+import type { TrainResult } from "./train.js";
 
 /** Validation figures of one epoch, as the callbacks read them. */
 export interface EpochValidation {
