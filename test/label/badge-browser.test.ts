@@ -1,15 +1,13 @@
 // The badge opened as an SVG document in a real browser (Debian's chromium through
 // playwright-core, headless, offline): it must parse as SVG (no XML error page), render at
 // its declared size, and show the rating and figure. Skips, saying why, without chromium.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatWhPer1kQueries, renderLabelBadge } from "../../src/label/badge.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
+import { chromiumSkipNote, hasChromium, launchChromium } from "../helpers/browser.js";
 
 // The subset of playwright-core's API this test uses.
 interface Locator {
@@ -27,72 +25,51 @@ interface BrowserContext {
   newPage(): Promise<Page>;
   close(): Promise<void>;
 }
-interface Chromium {
-  launchPersistentContext(
-    userDataDir: string,
-    options: { executablePath: string; headless: boolean; args: string[]; offline?: boolean },
-  ): Promise<BrowserContext>;
-}
+describe.skipIf(!hasChromium)(`badge in chromium${chromiumSkipNote()}`, () => {
+  let dir: string;
+  let context: BrowserContext;
 
-describe.skipIf(!hasChromium)(
-  `badge in chromium${hasChromium ? "" : ` (skipped: ${CHROMIUM} is not installed)`}`,
-  () => {
-    let dir: string;
-    let context: BrowserContext;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "wattprint-label-browser-"));
+    context = await launchChromium<BrowserContext>(join(dir, "profile"), { offline: true });
+  }, 60_000);
 
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), "wattprint-label-browser-"));
-      const { chromium } = (await import("playwright-core")) as unknown as { chromium: Chromium };
-      context = await chromium.launchPersistentContext(join(dir, "profile"), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-        ],
-        offline: true,
-      });
-    }, 60_000);
+  afterAll(async () => {
+    await context?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
 
-    afterAll(async () => {
-      await context?.close();
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  it("parses as an SVG document and renders the rating and figure at its size", async () => {
+    const energyWh = 2.47e-5;
+    const svg = renderLabelBadge({
+      task: "digits-classification",
+      rating: 2,
+      energyWhPer1kQueries: energyWh,
+      protocolName: "wattprint-label/1",
+      referenceHardware: "AMD EPYC ×2",
     });
-
-    it("parses as an SVG document and renders the rating and figure at its size", async () => {
-      const energyWh = 2.47e-5;
-      const svg = renderLabelBadge({
-        task: "digits-classification",
-        rating: 2,
-        energyWhPer1kQueries: energyWh,
-        protocolName: "wattprint-label/1",
-        referenceHardware: "AMD EPYC ×2",
-      });
-      const path = join(dir, "badge.svg");
-      writeFileSync(path, svg);
-      const page = await context.newPage();
-      await page.goto(pathToFileURL(path).href);
-      expect(await page.locator("parsererror").count()).toBe(0);
-      const root = await page.evaluate(() => {
-        const element = (
-          globalThis as unknown as {
-            document: {
-              documentElement: { namespaceURI: string; getAttribute(n: string): string | null };
-            };
-          }
-        ).document.documentElement;
-        return { namespace: element.namespaceURI, width: element.getAttribute("width") };
-      });
-      expect(root.namespace).toBe("http://www.w3.org/2000/svg");
-      const box = await page.locator("svg").boundingBox();
-      expect(box?.width).toBeCloseTo(Number(root.width), 0);
-      expect(box?.height).toBeCloseTo(20, 0);
-      const texts = await page.locator("text").allTextContents();
-      expect(texts.join(" ")).toContain("2/5 ★★☆☆☆");
-      expect(texts.join(" ")).toContain(formatWhPer1kQueries(energyWh));
-      await page.close();
+    const path = join(dir, "badge.svg");
+    writeFileSync(path, svg);
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(path).href);
+    expect(await page.locator("parsererror").count()).toBe(0);
+    const root = await page.evaluate(() => {
+      const element = (
+        globalThis as unknown as {
+          document: {
+            documentElement: { namespaceURI: string; getAttribute(n: string): string | null };
+          };
+        }
+      ).document.documentElement;
+      return { namespace: element.namespaceURI, width: element.getAttribute("width") };
     });
-  },
-);
+    expect(root.namespace).toBe("http://www.w3.org/2000/svg");
+    const box = await page.locator("svg").boundingBox();
+    expect(box?.width).toBeCloseTo(Number(root.width), 0);
+    expect(box?.height).toBeCloseTo(20, 0);
+    const texts = await page.locator("text").allTextContents();
+    expect(texts.join(" ")).toContain("2/5 ★★☆☆☆");
+    expect(texts.join(" ")).toContain(formatWhPer1kQueries(energyWh));
+    await page.close();
+  });
+});
