@@ -182,3 +182,36 @@ export function requirePositive(value: number, flag: string, hint: string): numb
   }
   return value;
 }
+
+/**
+ * Checks a model's parameter counts: total `params`, and `activeParams` per token for a
+ * mixture of experts (default: all of them).
+ * @throws WattprintError `USAGE` when either is not > 0 or more are active than exist.
+ */
+export function requireParams(
+  params: number,
+  activeParams: number | undefined,
+  examples: { params: string; activeParams: string },
+): { params: number; activeParams: number } {
+  requirePositive(
+    params,
+    "--params",
+    `give the model's total parameters, for example ${examples.params}`,
+  );
+  const active =
+    activeParams === undefined
+      ? params
+      : requirePositive(
+          activeParams,
+          "--active-params",
+          `give the parameters active per token, such as ${examples.activeParams}`,
+        );
+  if (active > params) {
+    throw new WattprintError(
+      "USAGE",
+      `--active-params ${describeNumber(active)} is more than --params ${describeNumber(params)}`,
+      { hint: "a mixture-of-experts model activates a part of its parameters per token" },
+    );
+  }
+  return { params, activeParams: active };
+}

@@ -22,7 +22,7 @@ import {
 } from "../hardware/accelerators.js";
 import {
   assumption,
-  describeNumber,
+  requireParams,
   requirePositive,
   resolveGridContext,
   USER_SOURCE,
@@ -495,28 +495,10 @@ export interface InferenceEstimate {
  */
 export function estimateInference(input: InferenceInput): InferenceEstimate {
   const accelerator = resolveAccelerator(input.hardware);
-  const params = requirePositive(
-    input.params,
-    "--params",
-    "give the model's total parameters, for example 8e9",
-  );
-  const activeParams =
-    input.activeParams === undefined
-      ? params
-      : requirePositive(
-          input.activeParams,
-          "--active-params",
-          "give the parameters active per token, such as 17e9",
-        );
-  if (activeParams > params) {
-    throw new WattprintError(
-      "USAGE",
-      `--active-params ${describeNumber(activeParams)} is more than --params ${describeNumber(params)}`,
-      {
-        hint: "a mixture-of-experts model activates a part of its parameters per token",
-      },
-    );
-  }
+  const { params, activeParams } = requireParams(input.params, input.activeParams, {
+    params: "8e9",
+    activeParams: "17e9",
+  });
   const outputTokens = requirePositive(
     input.outputTokens,
     "--output-tokens",

@@ -10,6 +10,7 @@ import { devicePower, resolveAccelerator, type Accelerator } from "../hardware/a
 import {
   assumption,
   describeNumber,
+  requireParams,
   requirePositive,
   resolveGridContext,
   USER_SOURCE,
@@ -172,23 +173,11 @@ function resolveSizing(input: TrainingInput, accelerator: Accelerator): Sizing {
       hint: "give the number of training tokens, for example --tokens 2e12",
     });
   }
-  const params = requirePositive(input.params, "--params", "give a parameter count such as 70e9");
+  const { params, activeParams } = requireParams(input.params, input.activeParams, {
+    params: "70e9",
+    activeParams: "13e9",
+  });
   const tokens = requirePositive(input.tokens, "--tokens", "give a token count such as 2e12");
-  const activeParams =
-    input.activeParams === undefined
-      ? params
-      : requirePositive(
-          input.activeParams,
-          "--active-params",
-          "give the parameters active per token, such as 13e9",
-        );
-  if (activeParams > params) {
-    throw new WattprintError(
-      "USAGE",
-      `--active-params ${describeNumber(activeParams)} is more than --params ${describeNumber(params)}`,
-      { hint: "a mixture-of-experts model activates a part of its parameters per token" },
-    );
-  }
   const mfu = input.mfu ?? DEFAULT_MFU;
   if (!Number.isFinite(mfu) || mfu <= 0 || mfu > 1) {
     throw new WattprintError("USAGE", `invalid --mfu ${String(mfu)}: must be in (0, 1]`, {
